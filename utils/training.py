@@ -1,0 +1,332 @@
+"""Training the encoder-decoder with the DeepSMOTE loss.
+
+The loss of one step is the mean squared reconstruction error of a shuffled
+batch plus a penalty term computed on a batch of one class. The input pipeline
+(:func:`make_training_dataset`) supplies both batches, so the training step
+runs without a host round trip.
+
+Penalty variants (``penalty=``):
+
+``"code"``
+    As the authors' code computes it: encode a one-class batch, stop the
+    gradient at the codes, decode, and take the MSE against the same batch. The
+    authors shift images and codes cyclically by one before comparing; since
+    both get the same shift, each image is compared with the decoding of its own
+    code, which is what is computed here.
+``"paper"``
+    As the paper's text describes it: the codes of the one-class batch are
+    permuted before decoding, so each image is compared with the decoding of
+    another code of the same class. The gradient also stops at the codes.
+``"none"``
+    Reconstruction only.
+
+References
+----------
+.. [1] D. Dablain, B. Krawczyk, N. V. Chawla, "DeepSMOTE: Fusing Deep Learning
+   and SMOTE for Imbalanced Data", IEEE TNNLS, 2022. arXiv:2105.02340.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+__all__ = [
+    "PENALTIES",
+    "DeepSMOTEAutoencoder",
+    "make_training_dataset",
+    "penalty_loss",
+    "set_seed",
+    "train_autoencoder",
+    "reconstruction_mse",
+]
+
+logger = logging.getLogger(__name__)
+
+PENALTIES = ("code", "paper", "none")
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow and make TensorFlow's kernels deterministic.
+
+    With this, the same seed gives the same weights and images on the same machine
+    and library versions. Deterministic kernels cost some speed on a GPU.
+    """
+    keras.utils.set_random_seed(int(seed))
+    tf.config.experimental.enable_op_determinism()
+
+
+def _to_float(images: tf.Tensor) -> tf.Tensor:
+    """Convert uint8 images in [0, 255] to float32 in [0, 1]."""
+    return tf.cast(images, tf.float32) / 255.0
+
+
+def make_training_dataset(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    class_batch_size: int,
+    seed: int,
+    augment: keras.Model | None = None,
+) -> tf.data.Dataset:
+    """Build the pipeline of (batch, one-class batch) pairs for one epoch.
+
+    Parameters
+    ----------
+    x : ndarray of uint8, shape (N, H, W, C)
+        Training images, values 0-255. They stay uint8 in memory and are
+        converted to float32 in [0, 1] per batch.
+    y : ndarray of int, shape (N,)
+        Class index of each image, 0 to n_classes - 1.
+    batch_size : int
+        Images per reconstruction batch; the last batch of an epoch may be smaller.
+    class_batch_size : int
+        Images per penalty batch; a class with fewer images gives all of them.
+    seed : int
+        Seeds the shuffling and the choice of class.
+    augment : keras.Model, optional
+        Applied with ``training=True`` to each reconstruction batch, for example
+        :func:`utils.augment.build_augmentation`; the penalty batches stay as they are.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Yields ``(batch, class_batch)``, float32 tensors of shapes (b, H, W, C) and
+        (m, H, W, C). One pass is one epoch of ``ceil(N / batch_size)`` steps. The
+        class of each penalty batch is drawn uniformly at random among the classes,
+        as in the authors' code.
+    """
+    if x.dtype != np.uint8:
+        raise TypeError(f"x must be uint8 images in [0, 255], got dtype {x.dtype}")
+    if x.ndim != 4 or len(x) != len(y):
+        raise ValueError(f"x must be (N, H, W, C) with N == len(y); got x {x.shape} and y {np.shape(y)}")
+    classes = np.unique(y)
+    batches = (
+        tf.data.Dataset.from_tensor_slices(x)
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .map(_to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    )
+    if augment is not None:
+        batches = batches.map(lambda batch: augment(batch, training=True), deterministic=True)
+    per_class = []
+    for offset, label in enumerate(classes):
+        members = x[y == label]
+        per_class.append(
+            tf.data.Dataset.from_tensor_slices(members)
+            .shuffle(len(members), seed=seed + 1 + offset, reshuffle_each_iteration=True)
+            .batch(min(class_batch_size, len(members)), drop_remainder=True)
+            .repeat()
+        )
+    choice = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).map(
+        lambda value: tf.cast(value % len(classes), tf.int64)
+    )
+    class_batches = tf.data.Dataset.choose_from_datasets(per_class, choice).map(
+        _to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
+    return tf.data.Dataset.zip(batches, class_batches).prefetch(tf.data.AUTOTUNE)
+
+
+def penalty_loss(
+    encoder: keras.Model,
+    decoder: keras.Model,
+    class_batch: tf.Tensor,
+    penalty: str,
+    seed_generator: keras.random.SeedGenerator | None = None,
+    training: bool = True,
+) -> tf.Tensor:
+    """Compute the penalty term on a batch of one class.
+
+    Parameters
+    ----------
+    encoder, decoder : keras.Model
+        The networks.
+    class_batch : tensor of float32, shape (m, H, W, C)
+        Images of one class, values in [0, 1].
+    penalty : {"code", "paper", "none"}
+        Variant; see the module docstring.
+    seed_generator : keras.random.SeedGenerator, optional
+        Source of the permutation for ``"paper"``; needed for that variant.
+    training : bool
+        Passed to the networks (batch normalisation uses batch statistics when True).
+
+    Returns
+    -------
+    scalar tensor of float32
+        Mean squared error, 0.0 for ``"none"``.
+    """
+    if penalty not in PENALTIES:
+        raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+    if penalty == "none":
+        return tf.constant(0.0)
+    codes = tf.stop_gradient(encoder(class_batch, training=training))
+    if penalty == "paper":
+        if seed_generator is None:
+            raise ValueError('penalty="paper" needs a seed_generator for its permutation')
+        order = keras.random.shuffle(tf.range(tf.shape(codes)[0]), seed=seed_generator)
+        codes = tf.gather(codes, order)
+    decoded = decoder(codes, training=training)
+    return tf.reduce_mean(tf.square(tf.cast(decoded, tf.float32) - class_batch))
+
+
+class DeepSMOTEAutoencoder(keras.Model):
+    """Encoder and decoder trained together with the DeepSMOTE loss.
+
+    ``fit`` expects a dataset from :func:`make_training_dataset`. The logged
+    metrics are ``loss`` (reconstruction + penalty_weight * penalty),
+    ``reconstruction`` and ``penalty``; ``evaluate`` on plain images reports
+    ``reconstruction``.
+
+    Parameters
+    ----------
+    encoder, decoder : keras.Model
+        From :func:`utils.model.build_encoder` and :func:`utils.model.build_decoder`.
+    penalty : {"code", "paper", "none"}
+        Penalty variant; see the module docstring.
+    penalty_weight : float
+        Weight of the penalty term; the authors use 1.
+    seed : int
+        Seeds the permutation of the ``"paper"`` variant.
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, penalty: str = "code",
+                 penalty_weight: float = 1.0, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        if penalty not in PENALTIES:
+            raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.penalty = penalty
+        self.penalty_weight = float(penalty_weight)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.penalty_tracker = keras.metrics.Mean(name="penalty")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.penalty_tracker]
+
+    def call(self, images, training=False):
+        return self.decoder(self.encoder(images, training=training), training=training)
+
+    def train_step(self, data):
+        batch, class_batch = data
+        with tf.GradientTape() as tape:
+            reconstructed = self(batch, training=True)
+            reconstruction = tf.reduce_mean(tf.square(tf.cast(reconstructed, tf.float32) - batch))
+            penalty = penalty_loss(self.encoder, self.decoder, class_batch, self.penalty,
+                                   self.seed_generator)
+            loss = reconstruction + self.penalty_weight * penalty
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply(gradients, self.trainable_variables)
+        self.loss_tracker.update_state(loss)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.penalty_tracker.update_state(penalty)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def test_step(self, data):
+        batch = data[0] if isinstance(data, (tuple, list)) else data
+        reconstructed = self(batch, training=False)
+        reconstruction = tf.reduce_mean(tf.square(tf.cast(reconstructed, tf.float32) - batch))
+        self.reconstruction_tracker.update_state(reconstruction)
+        return {"reconstruction": self.reconstruction_tracker.result()}
+
+
+def train_autoencoder(
+    autoencoder: DeepSMOTEAutoencoder,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int,
+    class_batch_size: int,
+    learning_rate: float,
+    seed: int,
+    checkpoint_path: str | Path,
+    validation_x: np.ndarray | None = None,
+    augment: keras.Model | None = None,
+    verbose: int | str = "auto",
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> keras.callbacks.History:
+    """Train ``autoencoder`` and leave it with the weights of its lowest training loss.
+
+    Like the authors' code, the weights kept are those of the epoch with the lowest
+    training loss (there is no validation set in their protocol); ``validation_x``
+    is only monitored, as ``val_reconstruction``.
+
+    Parameters
+    ----------
+    autoencoder : DeepSMOTEAutoencoder
+        Model to train, compiled here with Adam(``learning_rate``).
+    x : ndarray of uint8, shape (N, H, W, C)
+        Training images, 0-255.
+    y : ndarray of int, shape (N,)
+        Class index per image.
+    epochs, batch_size, class_batch_size : int
+        Training length and batch sizes.
+    learning_rate : float
+        Adam learning rate.
+    seed : int
+        Seeds the input pipeline.
+    checkpoint_path : str or Path
+        File for the best weights; must end in ``.weights.h5``.
+    validation_x : ndarray of uint8, shape (M, H, W, C), optional
+        Held-out images whose reconstruction MSE is logged after each epoch.
+    augment : keras.Model, optional
+        Random augmentation of the reconstruction batches; see :func:`make_training_dataset`.
+    verbose : int or "auto"
+        Keras progress output: 1 shows a progress bar, 2 one line per epoch.
+    callbacks : sequence of keras.callbacks.Callback
+        Extra callbacks.
+
+    Returns
+    -------
+    keras.callbacks.History
+        Per-epoch ``loss``, ``reconstruction``, ``penalty`` and, with
+        ``validation_x``, ``val_reconstruction``.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    checkpoint_path = Path(checkpoint_path)
+    if not checkpoint_path.name.endswith(".weights.h5"):
+        raise ValueError(f"checkpoint_path must end in .weights.h5, got {checkpoint_path.name!r}")
+    checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+    autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8))
+    dataset = make_training_dataset(x, y, batch_size, class_batch_size, seed, augment)
+    validation = None
+    if validation_x is not None:
+        validation = (
+            tf.data.Dataset.from_tensor_slices(validation_x).batch(512).map(_to_float)
+        )
+    keep_best = keras.callbacks.ModelCheckpoint(
+        checkpoint_path, monitor="loss", mode="min", save_best_only=True, save_weights_only=True
+    )
+    history = autoencoder.fit(dataset, epochs=epochs, validation_data=validation,
+                              callbacks=[keep_best, *callbacks], verbose=verbose,
+                              shuffle=False)
+    autoencoder.load_weights(checkpoint_path)
+    return history
+
+
+def reconstruction_mse(encoder: keras.Model, decoder: keras.Model, x: np.ndarray,
+                       batch_size: int = 512) -> float:
+    """Return the mean squared error between images and their reconstructions.
+
+    Parameters
+    ----------
+    x : ndarray of uint8, shape (N, H, W, C)
+        Images, 0-255; the error is computed in [0, 1] units.
+    """
+    total, count = 0.0, 0
+    for start in range(0, len(x), batch_size):
+        batch = x[start:start + batch_size].astype(np.float32) / 255.0
+        reconstructed = decoder.predict_on_batch(encoder.predict_on_batch(batch))
+        total += float(np.sum((np.asarray(reconstructed, dtype=np.float64) - batch) ** 2))
+        count += batch.size
+    return total / count
