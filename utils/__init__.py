@@ -9,6 +9,7 @@ Modules, by concept:
 - :mod:`utils.model`: the encoder and decoder, and the presets.
 - :mod:`utils.training`: the DeepSMOTE loss and training loop.
 - :mod:`utils.oversampling`: SMOTE in the latent space, with provenance.
+- :mod:`utils.sampler`: :class:`DeepSMOTE`, an imbalanced-learn sampler for images.
 - :mod:`utils.plots`: figures for the notebooks.
 - :mod:`utils.run`: runs the notebooks in order with papermill.
 
@@ -16,4 +17,13 @@ Importing the package loads nothing heavy: TensorFlow is imported only by the
 modules that need it.
 """
 
-__all__: list[str] = []
+__all__ = ["DeepSMOTE"]
+
+
+def __getattr__(name: str):
+    # Deferred so that ``import utils`` stays cheap: the sampler pulls in imbalanced-learn.
+    if name == "DeepSMOTE":
+        from .sampler import DeepSMOTE
+
+        return DeepSMOTE
+    raise AttributeError(f"module 'utils' has no attribute {name!r}")

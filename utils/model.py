@@ -202,6 +202,11 @@ def build_decoder(image_shape: Sequence[int], widths: Sequence[int], latent_dim:
 
 def encode_images(encoder: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Encode uint8 images (N, H, W, C), 0-255, into float32 codes (N, latent_dim), batch by batch."""
+    if x.dtype != np.uint8:
+        raise TypeError(
+            f"encode_images expects uint8 images with values 0-255, got dtype {x.dtype}. "
+            "Convert float images in [0, 1] with np.round(x * 255).astype(np.uint8)."
+        )
     parts = [
         np.asarray(encoder(x[start:start + batch_size].astype(np.float32) / 255.0, training=False))
         for start in range(0, len(x), batch_size)

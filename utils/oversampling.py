@@ -91,7 +91,9 @@ def samples_to_generate(
     Returns
     -------
     dict
-        Class label -> number of new samples (0 or more), in label order.
+        Class label -> number of new samples, in label order. Classes that the
+        strategy does not grow may be left out (imbalanced-learn leaves out the
+        majority class for ``"auto"``).
     """
     counts = check_sampling_strategy(sampling_strategy, np.asarray(y), "over-sampling")
     return dict(sorted(counts.items()))
@@ -214,7 +216,7 @@ def latent_smote(
     k_requested = k_neighbors if isinstance(k_neighbors, (int, np.integer)) else k_neighbors.n_neighbors
     for label, n_new in targets.items():
         size = int(np.sum(y == label))
-        name = names.get(label, label)
+        name = names.get(label, label.item() if isinstance(label, np.generic) else label)
         if n_new > 0 and size < 2:
             raise ValueError(
                 f"Class {name!r} has {size} sample and needs {n_new} new ones, but SMOTE interpolates "

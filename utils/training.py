@@ -20,6 +20,12 @@ Penalty variants (``penalty=``):
 ``"none"``
     Reconstruction only.
 
+Unlike the authors' code, the penalty pass runs batch normalisation in inference
+mode (with its moving statistics). Updating the moving statistics from two
+batches in one step is not ordered by TensorFlow, so the saved networks would
+differ between runs with the same seed; this way only the reconstruction
+batches, which are drawn from all classes, update them.
+
 References
 ----------
 .. [1] D. Dablain, B. Krawczyk, N. V. Chawla, "DeepSMOTE: Fusing Deep Learning
@@ -220,8 +226,11 @@ class DeepSMOTEAutoencoder(keras.Model):
         with tf.GradientTape() as tape:
             reconstructed = self(batch, training=True)
             reconstruction = tf.reduce_mean(tf.square(tf.cast(reconstructed, tf.float32) - batch))
+            # Batch normalisation runs in inference mode for the penalty pass: a second
+            # update of the moving statistics in the same step races with the first, and
+            # made the saved networks differ between runs with the same seed.
             penalty = penalty_loss(self.encoder, self.decoder, class_batch, self.penalty,
-                                   self.seed_generator)
+                                   self.seed_generator, training=False)
             loss = reconstruction + self.penalty_weight * penalty
         gradients = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
