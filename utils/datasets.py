@@ -1,0 +1,222 @@
+"""Data sources, train/test splits and imposed imbalance.
+
+A data source is a folder with one subfolder per class, a folder with
+``train/`` and ``test/`` subfolders that each have one subfolder per class (a
+shipped split), or a ``.zip`` archive of either. Archives are unpacked into the
+output folder; the source itself is only read.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+__all__ = [
+    "PAPER_TRAIN_COUNTS",
+    "PAPER_IMBALANCED_TEST_COUNTS",
+    "unpack_source",
+    "find_subsets",
+    "stratified_split",
+    "imbalance_counts",
+    "subsample_per_class",
+]
+
+logger = logging.getLogger(__name__)
+
+# Training images per class in Dablain et al. (2022), largest class first.
+PAPER_TRAIN_COUNTS = {
+    "mnist": (4000, 2000, 1000, 750, 500, 350, 200, 100, 60, 40),
+    "fashion_mnist": (4000, 2000, 1000, 750, 500, 350, 200, 100, 60, 40),
+    "cifar10": (4500, 2000, 1000, 800, 600, 500, 400, 250, 150, 80),
+    "svhn": (4500, 2000, 1000, 800, 600, 500, 400, 250, 150, 80),
+    "celeba": (9000, 4500, 1000, 500, 160),
+}
+# Their imbalanced test set for the 10-class data sets.
+PAPER_IMBALANCED_TEST_COUNTS = (1000, 500, 250, 187, 125, 87, 50, 25, 15, 10)
+
+_SUBSET_NAMES = ("train", "test")
+
+
+def unpack_source(source: str | Path, target: str | Path) -> Path:
+    """Return the folder to load images from, unpacking ``source`` first if it is a zip file.
+
+    Parameters
+    ----------
+    source : str or Path
+        A folder (returned as is) or a ``.zip`` archive.
+    target : str or Path
+        Folder to unpack an archive into. It is filled through a temporary folder
+        and renamed, so it is complete or absent; an earlier unpacked copy is replaced.
+
+    Returns
+    -------
+    Path
+        The folder, descended into while it holds a single subfolder and nothing
+        else (an archive usually wraps its content in one folder).
+    """
+    source, target = Path(source), Path(target)
+    if not source.exists():
+        raise FileNotFoundError(
+            f"Data source {source} not found. Give a folder with one subfolder per class, "
+            "or a .zip archive of one."
+        )
+    if source.is_file():
+        if not zipfile.is_zipfile(source):
+            raise ValueError(
+                f"Data source {source} is a file but not a zip archive. Give a folder with one "
+                "subfolder per class, or a .zip archive of one."
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+        try:
+            with zipfile.ZipFile(source) as archive:
+                # extractall() drops absolute paths and ".." parts, so nothing lands outside.
+                archive.extractall(staging)
+            if target.exists():
+                logger.warning("Replacing %s, unpacked from %s by an earlier run.", target, source)
+                shutil.rmtree(target)
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        source = target
+    folder = source
+    while True:
+        entries = [entry for entry in folder.iterdir() if not entry.name.startswith((".", "__MACOSX"))]
+        if len(entries) == 1 and entries[0].is_dir():
+            folder = entries[0]
+        else:
+            return folder
+
+
+def find_subsets(folder: str | Path) -> dict[str, Path]:
+    """Return ``{"train": ..., "test": ...}`` for a shipped split, else ``{"all": folder}``.
+
+    A folder is a shipped split when its only visible subfolders are ``train``
+    and ``test``.
+    """
+    folder = Path(folder)
+    subfolders = {entry.name for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith(".")}
+    if subfolders == set(_SUBSET_NAMES):
+        return {name: folder / name for name in _SUBSET_NAMES}
+    if subfolders & set(_SUBSET_NAMES) and len(subfolders) <= 2:
+        raise ValueError(
+            f"{folder} has a {'train' if 'train' in subfolders else 'test'}/ folder but no "
+            f"{'test' if 'train' in subfolders else 'train'}/ folder. A shipped split needs both; "
+            "otherwise put one subfolder per class directly in the data folder."
+        )
+    return {"all": folder}
+
+
+def stratified_split(
+    y: np.ndarray, test_size: float, random_state: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split indices into train and test with the same class proportions.
+
+    Parameters
+    ----------
+    y : ndarray of int, shape (N,)
+        Class index per image.
+    test_size : float
+        Fraction in (0, 1) of each class held out.
+    random_state : int or None
+        Seed of the split.
+
+    Returns
+    -------
+    train_index, test_index : ndarray of int64
+        Sorted indices into ``y``.
+    """
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be a fraction between 0 and 1, got {test_size}")
+    counts = np.bincount(y)
+    smallest = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
+    if counts[smallest] < 2:
+        raise ValueError(
+            f"class index {smallest} has {counts[smallest]} image; a stratified split needs at "
+            "least 2 per class (one for training, one for testing). Add images to that class."
+        )
+    train_index, test_index = train_test_split(
+        np.arange(len(y)), test_size=test_size, stratify=y, random_state=random_state
+    )
+    return np.sort(train_index), np.sort(test_index)
+
+
+def imbalance_counts(
+    class_counts: Sequence[int], imbalance: str | float | Sequence[int] | Mapping[int, int]
+) -> list[int]:
+    """Return how many training images to keep per class to impose an imbalance.
+
+    Parameters
+    ----------
+    class_counts : sequence of int
+        Images available per class index.
+    imbalance : str, float, sequence or mapping
+        - a name in :data:`PAPER_TRAIN_COUNTS` (``"mnist"``, ``"cifar10"``, ...): the
+          paper's counts, first count for class index 0;
+        - a float ratio ``r >= 1``: counts fall geometrically from the smallest
+          available count ``n`` for class 0 to ``n / r`` for the last class;
+        - a sequence of counts, one per class index, or a mapping of class index to
+          count (classes left out keep all their images).
+
+    Returns
+    -------
+    list of int
+        Count per class index; never more than is available.
+
+    Raises
+    ------
+    ValueError
+        When a requested count exceeds the images of its class, naming both.
+    """
+    class_counts = [int(c) for c in class_counts]
+    n_classes = len(class_counts)
+    if isinstance(imbalance, str):
+        if imbalance not in PAPER_TRAIN_COUNTS:
+            raise ValueError(f"imbalance name must be one of {sorted(PAPER_TRAIN_COUNTS)}, got {imbalance!r}")
+        requested = list(PAPER_TRAIN_COUNTS[imbalance])
+        if len(requested) != n_classes:
+            raise ValueError(
+                f"the paper's {imbalance!r} counts are for {len(requested)} classes, but the data "
+                f"has {n_classes}. Give a list of {n_classes} counts instead."
+            )
+    elif isinstance(imbalance, (int, float)) and not isinstance(imbalance, bool):
+        if imbalance < 1:
+            raise ValueError(f"an imbalance ratio must be at least 1, got {imbalance}")
+        top = min(class_counts)
+        steps = np.arange(n_classes) / max(n_classes - 1, 1)
+        requested = [max(1, int(round(top * imbalance ** -step))) for step in steps]
+    elif isinstance(imbalance, Mapping):
+        requested = list(class_counts)
+        for index, count in imbalance.items():
+            requested[int(index)] = int(count)
+    else:
+        requested = [int(c) for c in imbalance]
+        if len(requested) != n_classes:
+            raise ValueError(f"give one count per class: {n_classes} expected, got {len(requested)}")
+    for index, (wanted, available) in enumerate(zip(requested, class_counts)):
+        if wanted > available:
+            raise ValueError(
+                f"class index {index} has {available} images, fewer than the {wanted} requested. "
+                "Lower that count, or use a data set with more images of that class."
+            )
+        if wanted < 1:
+            raise ValueError(f"class index {index}: counts must be at least 1, got {wanted}")
+    return requested
+
+
+def subsample_per_class(y: np.ndarray, counts: Sequence[int], random_state: int | None) -> np.ndarray:
+    """Draw ``counts[c]`` indices of each class ``c`` without replacement; return them sorted."""
+    rng = check_random_state(random_state)
+    chosen = [
+        rng.choice(np.flatnonzero(y == label), size=count, replace=False)
+        for label, count in enumerate(counts)
+    ]
+    return np.sort(np.concatenate(chosen)).astype(np.int64)

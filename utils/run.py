@@ -1,0 +1,188 @@
+"""Run the notebook series 01-05 in order with papermill.
+
+Usage::
+
+    python -m utils.run [--data-dir DIR] [--output-dir DIR] [--preset lite|paper]
+                        [--epochs N] [--seed N] [--image-size N|HxW]
+                        [--color-mode grayscale|rgb] [--penalty code|paper|none]
+
+Each executed notebook is saved under ``OUTPUT_DIR/notebooks/``; everything else
+a run writes also goes under ``OUTPUT_DIR``. Without ``--output-dir`` each run
+gets a new folder ``outputs/run-YYYYmmdd-HHMMSS``. An existing output folder
+from an earlier run is only written into with ``--overwrite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .artifacts import save_json
+from .paths import DEFAULT_DATA, NOTEBOOKS_DIR, STEP_DIRS, check_outside, new_run_dir, resolve
+
+__all__ = ["NOTEBOOKS", "notebook_parameters", "run_series", "main"]
+
+logger = logging.getLogger(__name__)
+
+NOTEBOOKS = tuple(f"{name}.ipynb" for name in STEP_DIRS.values())
+_RUN_RECORD = "run.json"
+_PACKAGES = ("tensorflow", "keras", "numpy", "imbalanced-learn", "scikit-learn", "pillow", "papermill")
+
+
+def parse_image_size(text: str) -> list[int]:
+    """Parse ``"28"`` or ``"48x64"`` (height x width) into ``[height, width]``."""
+    parts = text.lower().replace(",", "x").split("x")
+    try:
+        sizes = [int(part) for part in parts]
+    except ValueError:
+        sizes = []
+    if len(sizes) == 1:
+        sizes = sizes * 2
+    if len(sizes) != 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"image size must be N or HxW in pixels, like 28 or 48x64; got {text!r}")
+    return sizes
+
+
+def parse_imbalance(text: str) -> str | float | list[int]:
+    """Parse ``--imbalance``: a paper data set name, a ratio, or comma-separated counts."""
+    if "," in text:
+        try:
+            return [int(part) for part in text.split(",")]
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"counts must be integers separated by commas, got {text!r}") from error
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m utils.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA),
+                        help="folder with one subfolder per class (or train/ and test/ folders of them), "
+                             "or a .zip of one (default: the shipped Fashion-MNIST subset)")
+    parser.add_argument("--output-dir", default=None,
+                        help="folder for everything the run writes (default: a new outputs/run-<time>)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="allow writing into an output folder that holds an earlier run")
+    parser.add_argument("--preset", choices=("lite", "paper"), default="lite",
+                        help="network size and training settings (default: lite)")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the preset's)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default: 0)")
+    parser.add_argument("--image-size", type=parse_image_size, default=[28, 28],
+                        help="size images are resized to, N or HxW pixels (default: 28)")
+    parser.add_argument("--color-mode", choices=("grayscale", "rgb"), default="grayscale",
+                        help="load images as 1-channel gray or 3-channel RGB (default: grayscale)")
+    parser.add_argument("--penalty", choices=("code", "paper", "none"), default="code",
+                        help="penalty term variant (default: code, as the authors' code computes it)")
+    parser.add_argument("--imbalance", type=parse_imbalance, default=None,
+                        help="impose an imbalance on the training set: a paper data set name "
+                             "(mnist, cifar10, ...), a ratio such as 100, or counts per class "
+                             "separated by commas (default: keep the data as it is)")
+    parser.add_argument("--max-per-class", type=int, default=None,
+                        help="keep at most this many training and test images per class, "
+                             "for a quick try (default: all)")
+    parser.add_argument("--k-neighbors", type=int, default=5,
+                        help="neighbours SMOTE interpolates towards (default: 5, as in the paper)")
+    return parser
+
+
+def notebook_parameters(args: argparse.Namespace, output_dir: Path) -> dict[str, dict[str, Any]]:
+    """Return the papermill parameters of each notebook, keyed by file name."""
+    common = {"OUTPUT_DIR": str(output_dir), "SEED": args.seed}
+    return {
+        NOTEBOOKS[0]: {**common, "DATA_DIR": str(resolve(args.data_dir)), "IMAGE_SIZE": args.image_size,
+                       "COLOR_MODE": args.color_mode},
+        NOTEBOOKS[1]: {**common, "IMBALANCE": args.imbalance, "MAX_PER_CLASS": args.max_per_class},
+        NOTEBOOKS[2]: {**common, "PRESET": args.preset, "EPOCHS": args.epochs, "PENALTY": args.penalty,
+                       "VERBOSE": 2},
+        NOTEBOOKS[3]: {**common, "K_NEIGHBORS": args.k_neighbors},
+        NOTEBOOKS[4]: {**common},
+    }
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in _PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _prepare_output_dir(args: argparse.Namespace) -> Path:
+    output_dir = resolve(args.output_dir) if args.output_dir else new_run_dir()
+    check_outside(output_dir, args.data_dir)
+    record = output_dir / _RUN_RECORD
+    if output_dir.exists() and any(output_dir.iterdir()) and not args.overwrite:
+        earlier = ""
+        if record.exists():
+            earlier = f" (an earlier run started {json.loads(record.read_text())['started']})"
+        raise SystemExit(
+            f"error: {output_dir} is not empty{earlier}. Nothing was written. Choose another "
+            "--output-dir, leave it out to get a new folder under outputs/, or pass --overwrite "
+            "to replace the earlier results."
+        )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return output_dir
+
+
+def run_series(args: argparse.Namespace) -> Path:
+    """Execute the five notebooks into ``OUTPUT_DIR/notebooks/``; return OUTPUT_DIR."""
+    import papermill
+
+    # The kernels inherit this: it hides TensorFlow's start-up notices, not warnings or errors.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    output_dir = _prepare_output_dir(args)
+    parameters = notebook_parameters(args, output_dir)
+    save_json(output_dir / _RUN_RECORD, {
+        "started": _dt.datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "parameters": parameters,
+        "versions": _versions(),
+    })
+    executed_dir = output_dir / "notebooks"
+    executed_dir.mkdir(exist_ok=True)
+    for name in NOTEBOOKS:
+        started = time.perf_counter()
+        print(f"[{name}] running ...", flush=True)
+        try:
+            papermill.execute_notebook(
+                NOTEBOOKS_DIR / name, executed_dir / name, parameters=parameters[name],
+                cwd=str(NOTEBOOKS_DIR), kernel_name="python3", progress_bar=False,
+            )
+        except papermill.PapermillExecutionError as error:
+            raise SystemExit(
+                f"error: {name} failed: {error.ename}: {error.evalue}\n"
+                f"The executed notebook, with the failing cell, is {executed_dir / name}."
+            ) from None
+        print(f"[{name}] done in {time.perf_counter() - started:.0f} s", flush=True)
+    return output_dir
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.perf_counter()
+    output_dir = run_series(args)
+    print(f"\nFinished in {time.perf_counter() - started:.0f} s. Results are in {output_dir}:")
+    print(f"  synthetic images   {output_dir / 'images'}")
+    print(f"  manifest           {output_dir / 'manifest.csv'}")
+    print(f"  summary            {output_dir / 'summary.json'}")
+    print(f"  contact sheets     {output_dir / 'contact_sheets'}")
+    print(f"  executed notebooks {output_dir / 'notebooks'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
