@@ -10,17 +10,13 @@ INSTALLED_DEV := $(VENV)/.installed-dev
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test student bench clean-env
+.PHONY: run test bench clean-env
 
 run: $(INSTALLED)
 	$(BIN)/python -m utils.run $(ARGS)
 
 test: $(INSTALLED_DEV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-
-# Copies of the notebooks with outputs cleared, for handing out in class.
-student: $(INSTALLED)
-	$(BIN)/python -m utils.student student/
 
 bench: $(INSTALLED_DEV)
 	$(BIN)/python bench/train_speed.py --preset lite --epochs 1

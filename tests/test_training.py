@@ -84,9 +84,11 @@ def tiny_data():
 def test_pipeline_batches_and_one_class_batches():
     x, y = tiny_data()
     dataset = training.make_training_dataset(x, y, batch_size=8, class_batch_size=5, seed=0)
-    steps = list(dataset)
-    assert len(steps) == 4
-    assert [int(batch.shape[0]) for batch, _ in steps] == [8, 8, 8, 6]
+    assert training.steps_per_epoch(len(x), 8) == 4
+    steps = list(dataset.take(8))
+    assert [int(batch.shape[0]) for batch, _ in steps] == [8, 8, 8, 6, 8, 8, 8, 6]
+    first_epoch = np.sort(np.concatenate([batch.numpy()[:, 0, 0, 0] for batch, _ in steps[:4]]))
+    assert np.array_equal(np.round(first_epoch * 255), np.sort(x[:, 0, 0, 0]).astype(float))
     for batch, class_images in steps:
         sources = np.round(class_images.numpy()[:, 0, 0, 0] * 255 / 8).astype(int)
         labels = set(y[sources].tolist())

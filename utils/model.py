@@ -78,7 +78,7 @@ PRESETS = {
     "paper": Preset("paper", (64, 128, 256, 512), None, 200, 100, 100, 2e-4),
     # A network about 40 times cheaper per image, sized so that the series on the
     # shipped 9,000 training images runs in minutes on a 2-core CPU.
-    "lite": Preset("lite", (16, 32, 64), None, 8, 64, 64, 2e-3),
+    "lite": Preset("lite", (16, 32, 64), None, 15, 64, 64, 2e-3),
 }
 
 

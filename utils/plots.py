@@ -116,6 +116,11 @@ def image_grid(
         Inches per image.
     """
     n_columns = max(len(row) for row in rows)
+    if n_columns == 0:
+        figure, axis = plt.subplots(figsize=(4, 0.8))
+        axis.axis("off")
+        axis.text(0.5, 0.5, f"{title or 'Images'}: no images to show", ha="center", va="center")
+        return figure
     figure, axes = plt.subplots(len(rows), n_columns, figsize=(scale * n_columns + 1, scale * len(rows) + 0.4),
                                 squeeze=False)
     for r, (row, label) in enumerate(zip(rows, row_labels)):

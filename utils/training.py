@@ -35,6 +35,7 @@ References
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -46,6 +47,7 @@ __all__ = [
     "PENALTIES",
     "DeepSMOTEAutoencoder",
     "make_training_dataset",
+    "steps_per_epoch",
     "penalty_loss",
     "set_seed",
     "train_autoencoder",
@@ -103,9 +105,16 @@ def make_training_dataset(
     -------
     tf.data.Dataset
         Yields ``(batch, class_batch)``, float32 tensors of shapes (b, H, W, C) and
-        (m, H, W, C). One pass is one epoch of ``ceil(N / batch_size)`` steps. The
-        class of each penalty batch is drawn uniformly at random among the classes,
-        as in the authors' code.
+        (m, H, W, C), without end: an epoch is ``steps_per_epoch(N, batch_size)``
+        steps, after which the images are reshuffled. The class of each penalty
+        batch is drawn uniformly at random among the classes, as in the authors' code.
+
+    Notes
+    -----
+    The stream is infinite so that one iterator serves every epoch. A new
+    iterator per epoch would draw its reshuffling seeds from generators that
+    TensorFlow shares between pipelines with the same seed, and two trainings
+    with the same seed in one process then saw different batches.
     """
     if x.dtype != np.uint8:
         raise TypeError(f"x must be uint8 images in [0, 255], got dtype {x.dtype}")
@@ -116,6 +125,7 @@ def make_training_dataset(
         tf.data.Dataset.from_tensor_slices(x)
         .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size)
+        .repeat()
         .map(_to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     )
     if augment is not None:
@@ -129,13 +139,18 @@ def make_training_dataset(
             .batch(min(class_batch_size, len(members)), drop_remainder=True)
             .repeat()
         )
-    choice = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).map(
+    choice = tf.data.Dataset.random(seed=seed).map(
         lambda value: tf.cast(value % len(classes), tf.int64)
     )
     class_batches = tf.data.Dataset.choose_from_datasets(per_class, choice).map(
         _to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
     return tf.data.Dataset.zip(batches, class_batches).prefetch(tf.data.AUTOTUNE)
+
+
+def steps_per_epoch(n_images: int, batch_size: int) -> int:
+    """Return the number of batches in one pass over ``n_images`` images."""
+    return math.ceil(n_images / batch_size)
 
 
 def penalty_loss(
@@ -316,7 +331,8 @@ def train_autoencoder(
     keep_best = keras.callbacks.ModelCheckpoint(
         checkpoint_path, monitor="loss", mode="min", save_best_only=True, save_weights_only=True
     )
-    history = autoencoder.fit(dataset, epochs=epochs, validation_data=validation,
+    history = autoencoder.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch(len(x), batch_size),
+                              validation_data=validation,
                               callbacks=[keep_best, *callbacks], verbose=verbose,
                               shuffle=False)
     autoencoder.load_weights(checkpoint_path)
