@@ -118,11 +118,11 @@ def main(argv: list[str] | None = None) -> None:
     autoencoder = training.DeepSMOTEAutoencoder(encoder, decoder, penalty=args.penalty, seed=args.seed)
     autoencoder.compile(optimizer=keras.optimizers.Adam(preset.learning_rate, epsilon=1e-8))
     dataset = training.make_training_dataset(x, y, preset.batch_size, preset.class_batch_size, args.seed)
-    autoencoder.fit(dataset.take(1), epochs=1, verbose=0)
+    autoencoder.fit(dataset.take(1), epochs=1, verbose=0, shuffle=False)
 
     timer = EpochTimer()
     autoencoder.fit(dataset, epochs=args.epochs, steps_per_epoch=training.steps_per_epoch(len(x), preset.batch_size),
-                    verbose=0, callbacks=[timer.callback])
+                    verbose=0, callbacks=[timer.callback], shuffle=False)
     seconds = statistics.median(timer.seconds)
     mse = training.reconstruction_mse(encoder, decoder, x[:2000])
     print(f"epoch times (s): {', '.join(f'{s:.1f}' for s in timer.seconds)}")
