@@ -1,7 +1,7 @@
 """Measure training speed of the DeepSMOTE encoder-decoder on the shipped data.
 
-Trains on the shipped Fashion-MNIST training set (9,000 gray 28x28 images, the
-paper's counts) and prints one ``seconds_per_epoch:`` line, timed after one
+Trains on the shipped Fashion-MNIST training set (9,000 gray 28x28 images with the
+class counts of Dablain et al., 2022) and prints one ``seconds_per_epoch:`` line, timed after one
 warm-up step so that start-up and graph tracing are not counted, plus images
 per second and the reconstruction MSE reached.
 

@@ -20,7 +20,7 @@ def test_files_match_manifest(tmp_path):
     assert pd.read_csv(tmp_path / "manifest.csv")["weight"].tolist() == [0.1, 0.2, 0.3]
 
 
-def test_gray_png_is_8_bit_gray_with_same_values(tmp_path):
+def test_gray_png_keeps_values(tmp_path):
     x = np.full((1, 4, 5, 1), 200, np.uint8)
     export.write_images(tmp_path, x, np.array([0]), ["a"], ["p"], ["q"], np.array([0.5]))
     with Image.open(tmp_path / "images" / "a" / "synthetic_000001.png") as image:

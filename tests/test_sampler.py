@@ -559,3 +559,32 @@ def test_imblearn_estimator_checks(estimator, check):
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_resample_codes_matches_built_in_smote():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(14, 3)).astype(np.float32)
+    y = np.array([0] * 8 + [1] * 6)
+    new_codes, new_labels, provenance = DeepSMOTE(k_neighbors=2, random_state=1).resample_codes(codes, y)
+    assert new_labels.tolist() == [1, 1]
+    assert provenance["row"].tolist() == [14, 15]
+    for row, code in zip(provenance.itertuples(), new_codes):
+        expected = codes[row.parent_a] + row.weight * (codes[row.parent_b] - codes[row.parent_a])
+        np.testing.assert_allclose(code, expected, atol=1e-6)
+
+
+def test_resample_codes_with_latent_sampler():
+    from imblearn.over_sampling import RandomOverSampler
+
+    codes = np.arange(30, dtype=np.float32).reshape(10, 3)
+    y = np.array([0] * 7 + [1] * 3)
+    sampler = DeepSMOTE(latent_sampler=RandomOverSampler(), random_state=0)
+    new_codes, new_labels, provenance = sampler.resample_codes(codes, y)
+    assert new_labels.tolist() == [1] * 4
+    assert set(provenance["method"]) == {"RandomOverSampler"}
+    assert all(any(np.array_equal(code, real) for real in codes[7:]) for code in new_codes)
+
+
+def test_resample_codes_rejects_shape_mismatch():
+    with pytest.raises(ValueError, match="one row per label"):
+        DeepSMOTE().resample_codes(np.zeros((3, 2)), [0, 1])

@@ -37,7 +37,7 @@ def write_images(
     """Write each image as ``OUTPUT_DIR/images/<class name>/synthetic_<n>.png`` and the manifest.
 
     The folder is filled under a temporary name and renamed into place, so
-    ``images/`` holds all the files of one call or none. An earlier ``images/``
+    ``images/`` contains all the files of one call or none. An earlier ``images/``
     folder is replaced, with a warning.
 
     Parameters

@@ -98,9 +98,9 @@ def get_preset(name: str, image_shape: Sequence[int], **overrides) -> Preset:
     Returns
     -------
     Preset
-        With ``latent_dim`` set: ``paper`` uses 300 for one channel and 600 for three,
-        as in the paper; ``lite`` uses one latent unit per 24 input values, between 16
-        and 256, so its cost grows about linearly with the pixel count.
+        With ``latent_dim`` set. ``paper`` uses 300 for one channel and 600 for three,
+        as Dablain et al. (2022) do. ``lite`` uses one latent unit per 24 input values,
+        between 16 and 256, so its cost grows about linearly with the pixel count.
     """
     if name not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {name!r}")

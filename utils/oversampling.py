@@ -173,7 +173,7 @@ def latent_smote(
     random_state: int | np.random.RandomState | None = None,
     class_names: Mapping[Any, str] | None = None,
 ) -> SyntheticCodes:
-    """Make new codes for every class that ``sampling_strategy`` asks to grow.
+    """Make new codes for every class that ``sampling_strategy`` grows.
 
     Parameters
     ----------

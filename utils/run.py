@@ -15,6 +15,7 @@ from an earlier run is only written into with ``--overwrite``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import json
 import logging
@@ -154,21 +155,42 @@ def run_series(args: argparse.Namespace) -> Path:
     })
     executed_dir = output_dir / "notebooks"
     executed_dir.mkdir(exist_ok=True)
+    log_path = executed_dir / "kernel.log"
     for name in NOTEBOOKS:
         started = time.perf_counter()
         print(f"[{name}] running ...", flush=True)
         try:
-            papermill.execute_notebook(
-                NOTEBOOKS_DIR / name, executed_dir / name, parameters=parameters[name],
-                cwd=str(NOTEBOOKS_DIR), kernel_name="python3", progress_bar=False,
-            )
+            with _stderr_to(log_path):
+                papermill.execute_notebook(
+                    NOTEBOOKS_DIR / name, executed_dir / name, parameters=parameters[name],
+                    cwd=str(NOTEBOOKS_DIR), kernel_name="python3", progress_bar=False,
+                )
         except papermill.PapermillExecutionError as error:
             raise SystemExit(
                 f"error: {name} failed: {error.ename}: {error.evalue}\n"
-                f"The executed notebook, with the failing cell, is {executed_dir / name}."
+                f"The executed notebook, with the failing cell, is {executed_dir / name}; "
+                f"the kernels' log is {log_path}."
             ) from None
         print(f"[{name}] done in {time.perf_counter() - started:.0f} s", flush=True)
     return output_dir
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Send this process's standard error, and so the kernels' start-up notices, to ``path``.
+
+    The kernels inherit file descriptor 2, so redirecting ``sys.stderr`` alone would not reach them.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "a", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

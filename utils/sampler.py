@@ -346,6 +346,48 @@ class DeepSMOTE(BaseOverSampler):
         y_new = np.concatenate(labels) if labels else y[:0]
         return np.concatenate([X, new_images]), np.concatenate([y, y_new])
 
+    def resample_codes(self, codes, y) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+        """Make synthetic latent codes from given codes, without training a network.
+
+        This is the latent step of :meth:`fit_resample` on its own, with the same
+        ``sampling_strategy``, ``latent_sampler``, ``k_neighbors``, ``shortfall``,
+        ``single_sample`` and ``random_state``. It serves codes from an encoder
+        trained elsewhere, for example to compare latent samplers on one network.
+
+        Parameters
+        ----------
+        codes : array-like of float, shape (N, latent_dim)
+            Latent codes of the real images.
+        y : array-like, shape (N,)
+            Class label of each code.
+
+        Returns
+        -------
+        new_codes : ndarray of float32, shape (M, latent_dim)
+            Synthetic codes, grouped by class in label order.
+        new_labels : ndarray, shape (M,)
+            Their labels, of the dtype of ``y``.
+        provenance : pandas.DataFrame
+            As :attr:`provenance_`, with ``row`` counted from N.
+        """
+        codes = np.asarray(codes, dtype=np.float32)
+        y = np.asarray(y)
+        if codes.ndim != 2 or len(codes) != len(y):
+            raise ValueError(
+                f"codes must be a 2-D array (N, latent_dim) with one row per label; got codes of "
+                f"shape {codes.shape} and {len(y)} labels"
+            )
+        self.sampling_strategy_ = check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
+        self.classes_ = np.unique(y)
+        self._check_single_sample_classes(y)
+        # A class of one code is filled with copies of that code, so codes stand in for images here.
+        blocks = self._synthesize(codes, codes, y, check_random_state(self._draw_seeds()[1]))
+        rows = [block.codes if block.codes is not None else block.images for block in blocks]
+        new_codes = np.concatenate(rows).astype(np.float32) if rows else np.zeros((0, codes.shape[1]), np.float32)
+        labels = [np.full(len(block), block.label, dtype=y.dtype) for block in blocks]
+        new_labels = np.concatenate(labels) if labels else y[:0]
+        return new_codes, new_labels, _provenance_frame(blocks, first_row=len(codes))
+
     def _as_images(self, X: np.ndarray) -> np.ndarray:
         return X.reshape(len(X), *self.image_shape_)
 

@@ -10,9 +10,9 @@ Penalty variants (``penalty=``):
 ``"code"``
     As the authors' code computes it: encode a one-class batch, stop the
     gradient at the codes, decode, and take the MSE against the same batch. The
-    authors shift images and codes cyclically by one before comparing; since
-    both get the same shift, each image is compared with the decoding of its own
-    code, which is what is computed here.
+    authors shift images and codes cyclically by one before comparing. Both get
+    the same shift, so each image is compared with the decoding of its own code,
+    and that is what is computed here.
 ``"paper"``
     As the paper's text describes it: the codes of the one-class batch are
     permuted before decoding, so each image is compared with the decoding of
@@ -280,9 +280,9 @@ def train_autoencoder(
 ) -> keras.callbacks.History:
     """Train ``autoencoder`` and leave it with the weights of its lowest training loss.
 
-    Like the authors' code, the weights kept are those of the epoch with the lowest
-    training loss (there is no validation set in their protocol); ``validation_x``
-    is only monitored, as ``val_reconstruction``.
+    Like the authors' code, which has no validation set, this keeps the weights
+    of the epoch with the lowest training loss. ``validation_x`` is only
+    monitored, as ``val_reconstruction``.
 
     Parameters
     ----------
