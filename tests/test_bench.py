@@ -1,0 +1,34 @@
+"""The benchmark scripts keep working: each runs once on a tiny setting."""
+
+import subprocess
+import sys
+
+import pytest
+
+from utils.paths import REPO_ROOT
+
+
+def run_script(*args):
+    completed = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                               timeout=600)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return completed.stdout
+
+
+@pytest.mark.slow
+def test_train_speed_prints_seconds_per_epoch():
+    output = run_script("bench/train_speed.py", "--preset", "lite", "--max-images", "300", "--epochs", "1")
+    assert "seconds_per_epoch:" in output
+    assert "machine:" in output
+
+
+def test_load_speed_quick():
+    output = run_script("bench/load_speed.py", "--quick", "--repeat", "1")
+    assert "images/s" in output
+
+
+@pytest.mark.slow
+def test_series_prints_time_and_memory():
+    output = run_script("bench/series.py", "--", "--max-per-class", "10", "--imbalance", "5", "--epochs", "1")
+    assert "series_wall_seconds:" in output
+    assert "series_peak_rss_mb:" in output
