@@ -109,3 +109,24 @@ def test_train_without_test_folder(tmp_path):
     (tmp_path / "train" / "a").mkdir(parents=True)
     with pytest.raises(ValueError, match="no test/ folder"):
         datasets.find_subsets(tmp_path)
+
+
+def test_counts_list_length_names_classes():
+    with pytest.raises(ValueError, match=r"gives 2 counts, but the data has 3 classes \(a, b, c\)"):
+        datasets.imbalance_counts([10, 10, 10], [5, 4], class_names=["a", "b", "c"])
+
+
+def test_count_error_names_class():
+    with pytest.raises(ValueError, match="class 'dog' has 10 images"):
+        datasets.imbalance_counts([30, 10], [30, 20], class_names=["cat", "dog"])
+
+
+def test_single_subfolder_not_descended(tmp_path):
+    (tmp_path / "data" / "bag").mkdir(parents=True)
+    assert datasets.unpack_source(tmp_path / "data", tmp_path / "out") == tmp_path / "data"
+
+
+def test_smote_counts_need_two_per_class():
+    with pytest.raises(ValueError, match=r"'dog' \(1\)"):
+        datasets.check_smote_counts([5, 1], ["cat", "dog"])
+    datasets.check_smote_counts([5, 2], ["cat", "dog"])

@@ -59,7 +59,7 @@ def test_runner_refuses_earlier_output(tmp_path, capsys):
 
 def test_runner_refuses_output_inside_data(tmp_path):
     (tmp_path / "data" / "a").mkdir(parents=True)
-    with pytest.raises(ValueError, match="never writes into a data folder"):
+    with pytest.raises(SystemExit, match="error: .*never writes into a data folder"):
         run.main(["--data-dir", str(tmp_path / "data"), "--output-dir", str(tmp_path / "data" / "out")])
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "find_subsets",
     "stratified_split",
     "imbalance_counts",
+    "check_smote_counts",
     "subsample_per_class",
 ]
 
@@ -59,8 +60,9 @@ def unpack_source(source: str | Path, target: str | Path) -> Path:
     Returns
     -------
     Path
-        The folder, descended into while it holds a single subfolder and nothing
-        else (an archive usually wraps its content in one folder).
+        The folder. Inside an unpacked archive, the folder is descended into while
+        it contains a single subfolder and nothing else, because archives usually
+        wrap their content in one folder; a folder given directly is returned as is.
     """
     source, target = Path(source), Path(target)
     if not source.exists():
@@ -86,8 +88,9 @@ def unpack_source(source: str | Path, target: str | Path) -> Path:
             staging.rename(target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        source = target
-    folder = source
+    else:
+        return source
+    folder = target
     while True:
         entries = [entry for entry in folder.iterdir() if not entry.name.startswith((".", "__MACOSX"))]
         if len(entries) == 1 and entries[0].is_dir():
@@ -116,7 +119,7 @@ def find_subsets(folder: str | Path) -> dict[str, Path]:
 
 
 def stratified_split(
-    y: np.ndarray, test_size: float, random_state: int | None
+    y: np.ndarray, test_size: float, random_state: int | None, class_names: Sequence[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split indices into train and test with the same class proportions.
 
@@ -128,6 +131,8 @@ def stratified_split(
         Fraction in (0, 1) of each class held out.
     random_state : int or None
         Seed of the split.
+    class_names : sequence of str, optional
+        Name per class index, used in error messages.
 
     Returns
     -------
@@ -140,7 +145,7 @@ def stratified_split(
     smallest = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
     if counts[smallest] < 2:
         raise ValueError(
-            f"class index {smallest} has {counts[smallest]} image; a stratified split needs at "
+            f"class {_name(smallest, class_names)} has {counts[smallest]} image; a stratified split needs at "
             "least 2 per class (one for training, one for testing). Add images to that class."
         )
     train_index, test_index = train_test_split(
@@ -149,8 +154,15 @@ def stratified_split(
     return np.sort(train_index), np.sort(test_index)
 
 
+def _name(index: int, class_names: Sequence[str] | None) -> str:
+    """Return ``'name'`` for a class index when names are known, else ``index N``."""
+    return repr(class_names[index]) if class_names is not None else f"index {index}"
+
+
 def imbalance_counts(
-    class_counts: Sequence[int], imbalance: str | float | Sequence[int] | Mapping[int, int]
+    class_counts: Sequence[int],
+    imbalance: str | float | Sequence[int] | Mapping[int, int],
+    class_names: Sequence[str] | None = None,
 ) -> list[int]:
     """Return how many training images to keep per class to impose an imbalance.
 
@@ -165,6 +177,8 @@ def imbalance_counts(
           available count ``n`` for class 0 to ``n / r`` for the last class;
         - a sequence of counts, one per class index, or a mapping of class index to
           count (classes left out keep all their images).
+    class_names : sequence of str, optional
+        Name per class index, used in error messages.
 
     Returns
     -------
@@ -200,16 +214,35 @@ def imbalance_counts(
     else:
         requested = [int(c) for c in imbalance]
         if len(requested) != n_classes:
-            raise ValueError(f"give one count per class: {n_classes} expected, got {len(requested)}")
+            order = f" ({', '.join(class_names)})" if class_names is not None else ""
+            raise ValueError(
+                f"the imbalance gives {len(requested)} counts, but the data has {n_classes} classes{order}. "
+                "Give one count per class, in that order."
+            )
     for index, (wanted, available) in enumerate(zip(requested, class_counts)):
         if wanted > available:
             raise ValueError(
-                f"class index {index} has {available} images, fewer than the {wanted} requested. "
+                f"class {_name(index, class_names)} has {available} images, fewer than the {wanted} requested. "
                 "Lower that count, or use a data set with more images of that class."
             )
         if wanted < 1:
-            raise ValueError(f"class index {index}: counts must be at least 1, got {wanted}")
+            raise ValueError(f"class {_name(index, class_names)}: counts must be at least 1, got {wanted}")
     return requested
+
+
+def check_smote_counts(counts: Sequence[int], class_names: Sequence[str]) -> None:
+    """Raise ``ValueError`` when a class has fewer than 2 training images.
+
+    SMOTE interpolates between two images of a class, so a class of one image
+    cannot grow, and a class of none cannot be learnt.
+    """
+    too_small = [f"{name!r} ({count})" for name, count in zip(class_names, counts) if count < 2]
+    if too_small:
+        raise ValueError(
+            f"DeepSMOTE needs at least 2 training images per class, but these classes have fewer: "
+            f"{', '.join(too_small)}. Add images, or raise the smallest counts of IMBALANCE / "
+            "MAX_PER_CLASS (runner options --imbalance and --max-per-class)."
+        )
 
 
 def subsample_per_class(y: np.ndarray, counts: Sequence[int], random_state: int | None) -> np.ndarray:

@@ -67,6 +67,11 @@ def save_dataset(output_dir: str | Path, x: np.ndarray, y: np.ndarray, file_path
                  subset: list[str], class_names: list[str], info: dict[str, Any]) -> Path:
     """Save the loaded images of notebook 01; return the array file."""
     folder = step_dir(output_dir, 1)
+    if len(class_names) < 2:
+        raise ValueError(
+            f"found {len(class_names)} class folder ({', '.join(map(repr, class_names))}), but DeepSMOTE "
+            "balances two or more classes. Give a data folder with one subfolder per class."
+        )
     if x.dtype != np.uint8 or x.ndim != 4:
         raise ValueError(f"x must be uint8 images (N, H, W, C), got {x.dtype} {x.shape}")
     artifacts.save_json(folder / "dataset.json", {

@@ -225,8 +225,8 @@ def latent_smote(
             )
         if n_new > 0 and size <= k_requested:
             warnings.warn(
-                f"Class {name!r} has {size} samples, so each is interpolated with its {size - 1} "
-                f"nearest neighbours instead of k_neighbors={k_requested}.",
+                f"Class {name!r} has {size} samples, so each is interpolated with one of its "
+                f"{size - 1} nearest neighbours only, instead of k_neighbors={k_requested}.",
                 SmallClassWarning,
                 stacklevel=2,
             )

@@ -124,7 +124,10 @@ def _versions() -> dict[str, str]:
 
 def _prepare_output_dir(args: argparse.Namespace) -> Path:
     output_dir = resolve(args.output_dir) if args.output_dir else new_run_dir()
-    check_outside(output_dir, args.data_dir)
+    try:
+        check_outside(output_dir, args.data_dir)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     record = output_dir / _RUN_RECORD
     if output_dir.exists() and any(output_dir.iterdir()) and not args.overwrite:
         earlier = ""
@@ -172,7 +175,21 @@ def run_series(args: argparse.Namespace) -> Path:
                 f"the kernels' log is {log_path}."
             ) from None
         print(f"[{name}] done in {time.perf_counter() - started:.0f} s", flush=True)
+        if name == NOTEBOOKS[0]:
+            _print_skipped(output_dir)
     return output_dir
+
+
+def _print_skipped(output_dir: Path, shown: int = 10) -> None:
+    """Print the files notebook 01 skipped, so they are seen without opening the notebook."""
+    skipped = json.loads((output_dir / STEP_DIRS[1] / "dataset.json").read_text(encoding="utf-8"))["skipped"]
+    if not skipped:
+        return
+    print(f"  skipped {len(skipped)} file(s) that could not be used:")
+    for _subset, path, reason in skipped[:shown]:
+        print(f"    {path}: {reason}")
+    if len(skipped) > shown:
+        print(f"    ... and {len(skipped) - shown} more, listed in the executed 01_preprocess.ipynb")
 
 
 @contextlib.contextmanager
