@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     mse = training.reconstruction_mse(encoder, decoder, x[:2000])
     print(f"epoch times (s): {', '.join(f'{s:.1f}' for s in timer.seconds)}")
     print(f"images_per_second: {len(x) / seconds:.0f}")
-    print(f"reconstruction_mse_after_{args.epochs + 1}_steps_of_warmup_and_{args.epochs}_epochs: {mse:.5f}")
+    print(f"reconstruction_mse_after_{args.epochs}_epochs: {mse:.5f}")
     print(f"seconds_per_epoch: {seconds:.1f}")
 
 

@@ -88,3 +88,16 @@ def test_new_run_dir_never_reuses(tmp_path):
     second = paths.new_run_dir(tmp_path)
     assert second != first
     assert not second.exists()
+
+
+def test_written_files_have_usual_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        target = artifacts.save_json(tmp_path / "a.json", {"value": 1})
+        folder = artifacts.make_staging_dir(tmp_path, "images")
+    finally:
+        os.umask(mask)
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o755)

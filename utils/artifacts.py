@@ -33,6 +33,7 @@ __all__ = [
     "require",
     "check_same_classes",
     "check_image_shape",
+    "make_staging_dir",
 ]
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,25 @@ def require(path: str | Path) -> Path:
     return path
 
 
+def _umask() -> int:
+    """Return the process's file mode creation mask without changing it."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def make_staging_dir(parent: Path, name: str) -> Path:
+    """Create an empty hidden folder in ``parent`` to fill and then rename to ``name``.
+
+    ``tempfile.mkdtemp`` creates folders readable by their owner only; this one
+    gets the usual permissions, so the renamed result looks like any other folder.
+    """
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}."))
+    os.chmod(staging, 0o777 & ~_umask())
+    return staging
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` if the block succeeds.
@@ -83,6 +103,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     )
     os.close(handle)
     temporary = Path(temporary)
+    # mkstemp makes the file readable by its owner only; results should be as readable as any file.
+    os.chmod(temporary, 0o666 & ~_umask())
     try:
         yield temporary
         os.replace(temporary, path)

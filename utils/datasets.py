@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+
+from .artifacts import make_staging_dir
 
 __all__ = [
     "PAPER_TRAIN_COUNTS",
@@ -76,8 +77,7 @@ def unpack_source(source: str | Path, target: str | Path) -> Path:
                 f"Data source {source} is a file but not a zip archive. Give a folder with one "
                 "subfolder per class, or a .zip archive of one."
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+        staging = make_staging_dir(target.parent, target.name)
         try:
             with zipfile.ZipFile(source) as archive:
                 # extractall() drops absolute paths and ".." parts, so nothing lands outside.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,8 +68,7 @@ def write_images(
             f"{len(x)}, {len(y)}, {len(parent_a)}, {len(parent_b)}, {len(weight)}"
         )
     target = output_dir / "images"
-    output_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=output_dir, prefix=".images."))
+    staging = artifacts.make_staging_dir(output_dir, "images")
     rows = []
     try:
         numbers = {name: 0 for name in class_names}
