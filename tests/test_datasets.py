@@ -130,3 +130,39 @@ def test_smote_counts_need_two_per_class():
     with pytest.raises(ValueError, match=r"'dog' \(1\)"):
         datasets.check_smote_counts([5, 1], ["cat", "dog"])
     datasets.check_smote_counts([5, 2], ["cat", "dog"])
+
+
+def fake_mnist():
+    x_train = np.stack([np.full((28, 28), v, np.uint8) for v in (0, 100, 200)])
+    x_test = np.full((1, 28, 28), 50, np.uint8)
+    return (x_train, np.array([3, 1, 3], np.uint8)), (x_test, np.array([1], np.uint8))
+
+
+def test_keras_dataset_exported_as_folders(tmp_path, monkeypatch):
+    import keras
+    from PIL import Image
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", fake_mnist)
+    folder = datasets.unpack_source("keras:mnist", tmp_path / "source")
+    assert datasets.find_subsets(folder) == {"train": folder / "train", "test": folder / "test"}
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.png")) == [
+        "test/1/00000.png", "train/1/00001.png", "train/3/00000.png", "train/3/00002.png"]
+    with Image.open(folder / "train" / "3" / "00002.png") as image:
+        assert np.asarray(image).max() == 200
+
+
+def test_keras_download_failure_explains_offline_route(tmp_path, monkeypatch):
+    import keras
+
+    def offline():
+        raise Exception("URL fetch failure: [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(RuntimeError, match="network access once.*data/fashion_mnist.zip"):
+        datasets.unpack_source("keras:mnist", tmp_path / "source")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_keras_name(tmp_path):
+    with pytest.raises(ValueError, match="unknown Keras data set 'keras:imagenet'"):
+        datasets.unpack_source("keras:imagenet", tmp_path / "source")

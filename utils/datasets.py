@@ -28,6 +28,10 @@ __all__ = [
     "stratified_split",
     "imbalance_counts",
     "check_smote_counts",
+    "KERAS_PREFIX",
+    "KERAS_CLASS_NAMES",
+    "is_keras_name",
+    "export_keras_dataset",
     "subsample_per_class",
 ]
 
@@ -46,6 +50,79 @@ PAPER_IMBALANCED_TEST_COUNTS = (1000, 500, 250, 187, 125, 87, 50, 25, 15, 10)
 
 _SUBSET_NAMES = ("train", "test")
 
+# A data source written "keras:<name>" is loaded with keras.datasets.<name>.load_data().
+KERAS_PREFIX = "keras:"
+KERAS_CLASS_NAMES = {
+    "mnist": tuple(str(digit) for digit in range(10)),
+    "fashion_mnist": ("tshirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker",
+                      "bag", "ankle_boot"),
+    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+}
+
+
+def is_keras_name(source: str | Path) -> bool:
+    """Return whether ``source`` names a ``keras.datasets`` set, like ``"keras:mnist"``."""
+    return isinstance(source, str) and source.startswith(KERAS_PREFIX)
+
+
+def export_keras_dataset(source: str, target: str | Path) -> Path:
+    """Load a ``keras.datasets`` set and write it as ``train/`` and ``test/`` folders of PNG files.
+
+    Parameters
+    ----------
+    source : str
+        ``"keras:mnist"``, ``"keras:fashion_mnist"`` or ``"keras:cifar10"``.
+    target : str or Path
+        Folder to create; filled through a temporary folder and renamed, so it is
+        complete or absent. An earlier copy is replaced.
+
+    Returns
+    -------
+    Path
+        ``target``, holding ``train/<class>/<index>.png`` and ``test/<class>/<index>.png``.
+
+    Notes
+    -----
+    Keras downloads the set on first use into ``~/.keras/datasets`` and reads it
+    from there afterwards, so this needs network access only once. Offline and
+    without that cache it raises an error saying so.
+    """
+    import keras
+
+    from .images import save_png
+
+    name = source[len(KERAS_PREFIX):]
+    if name not in KERAS_CLASS_NAMES:
+        raise ValueError(
+            f"unknown Keras data set {source!r}; use one of "
+            f"{', '.join(KERAS_PREFIX + known for known in KERAS_CLASS_NAMES)}, or a folder of images"
+        )
+    try:
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
+    # Keras reports a failed download as a bare Exception.
+    except Exception as error:
+        raise RuntimeError(
+            f"keras.datasets.{name} could not be loaded ({error}). Keras downloads it on first use "
+            "into ~/.keras/datasets, which needs network access once. Offline, give a folder of "
+            "images instead, such as the shipped data/fashion_mnist.zip."
+        ) from error
+    target = Path(target)
+    staging = make_staging_dir(target.parent, target.name)
+    try:
+        for subset, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+            labels = np.asarray(y).reshape(-1)
+            images = x[..., None] if x.ndim == 3 else x
+            for index, (image, label) in enumerate(zip(images, labels)):
+                class_name = KERAS_CLASS_NAMES[name][int(label)]
+                save_png(staging / subset / class_name / f"{index:05d}.png", image, durable=False)
+        if target.exists():
+            logger.warning("Replacing %s, exported from %s by an earlier run.", target, source)
+            shutil.rmtree(target)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
 
 def unpack_source(source: str | Path, target: str | Path) -> Path:
     """Return the folder to load images from, unpacking ``source`` first if it is a zip file.
@@ -53,7 +130,8 @@ def unpack_source(source: str | Path, target: str | Path) -> Path:
     Parameters
     ----------
     source : str or Path
-        A folder (returned as is) or a ``.zip`` archive.
+        A folder (returned as is), a ``.zip`` archive, or a Keras data set name
+        such as ``"keras:mnist"`` (see :func:`export_keras_dataset`).
     target : str or Path
         Folder to unpack an archive into. It is filled through a temporary folder
         and renamed, so it is complete or absent; an earlier unpacked copy is replaced.
@@ -65,6 +143,8 @@ def unpack_source(source: str | Path, target: str | Path) -> Path:
         it contains a single subfolder and nothing else, because archives usually
         wrap their content in one folder; a folder given directly is returned as is.
     """
+    if is_keras_name(source):
+        return export_keras_dataset(source, target)
     source, target = Path(source), Path(target)
     if not source.exists():
         raise FileNotFoundError(

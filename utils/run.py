@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import save_json
+from .datasets import is_keras_name
 from .paths import DEFAULT_DATA, NOTEBOOKS_DIR, STEP_DIRS, check_outside, new_run_dir, resolve
 
 __all__ = ["NOTEBOOKS", "notebook_parameters", "run_series", "main"]
@@ -71,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m utils.run", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA),
                         help="folder with one subfolder per class (or train/ and test/ folders of them), "
-                             "or a .zip of one (default: the shipped Fashion-MNIST subset)")
+                             "a .zip of one, or keras:mnist, keras:fashion_mnist, keras:cifar10 to download "
+                             "with keras.datasets (default: the shipped Fashion-MNIST subset)")
     parser.add_argument("--output-dir", default=None,
                         help="folder for everything the run writes (default: a new outputs/run-<time>)")
     parser.add_argument("--overwrite", action="store_true",
@@ -105,7 +107,7 @@ def notebook_parameters(args: argparse.Namespace, output_dir: Path) -> dict[str,
     """Return the papermill parameters of each notebook, keyed by file name."""
     common = {"OUTPUT_DIR": str(output_dir), "SEED": args.seed}
     return {
-        NOTEBOOKS[0]: {**common, "DATA_DIR": str(resolve(args.data_dir)), "IMAGE_SIZE": args.image_size,
+        NOTEBOOKS[0]: {**common, "DATA_DIR": _data_source(args.data_dir), "IMAGE_SIZE": args.image_size,
                        "COLOR_MODE": args.color_mode},
         NOTEBOOKS[1]: {**common, "IMBALANCE": args.imbalance, "MAX_PER_CLASS": args.max_per_class},
         NOTEBOOKS[2]: {**common, "PRESET": args.preset, "EPOCHS": args.epochs, "PENALTY": args.penalty,
@@ -113,6 +115,11 @@ def notebook_parameters(args: argparse.Namespace, output_dir: Path) -> dict[str,
         NOTEBOOKS[3]: {**common, "K_NEIGHBORS": args.k_neighbors},
         NOTEBOOKS[4]: {**common},
     }
+
+
+def _data_source(text: str) -> str:
+    """Return a Keras data set name unchanged and a path as an absolute path."""
+    return text if is_keras_name(text) else str(resolve(text))
 
 
 def _versions() -> dict[str, str]:
@@ -128,7 +135,8 @@ def _versions() -> dict[str, str]:
 def _prepare_output_dir(args: argparse.Namespace) -> Path:
     output_dir = resolve(args.output_dir) if args.output_dir else new_run_dir()
     try:
-        check_outside(output_dir, args.data_dir)
+        if not is_keras_name(args.data_dir):
+            check_outside(output_dir, args.data_dir)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
     record = output_dir / _RUN_RECORD
