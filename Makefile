@@ -10,13 +10,17 @@ INSTALLED_DEV := $(VENV)/.installed-dev
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test bench clean-env
+.PHONY: run test student bench clean-env
 
 run: $(INSTALLED)
 	$(BIN)/python -m utils.run $(ARGS)
 
 test: $(INSTALLED_DEV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Copies of the notebooks without outputs or solution cells, for a class: make student OUT=dir
+student: $(INSTALLED)
+	$(BIN)/python -m utils.student $(or $(OUT),outputs/student)
 
 bench: $(INSTALLED_DEV)
 	$(BIN)/python bench/train_speed.py --preset lite --epochs 1
