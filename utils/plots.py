@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "plot_class_counts",
@@ -89,6 +90,7 @@ def plot_history(history: Mapping[str, Sequence[float]]) -> Figure:
     for axis in axes:
         axis.set_xlabel("epoch")
         axis.set_yscale("log")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     return figure
 
@@ -214,18 +216,19 @@ def plot_latent_pca(
     colours = plt.get_cmap("tab10")
     for order, label in enumerate(classes_to_show):
         real = pca.transform(real_codes[real_labels == label])
-        axis.scatter(real[:, 0], real[:, 1], s=10, color=colours(order), alpha=0.5,
+        # Real codes above synthetic ones: there can be a hundred times more synthetic codes.
+        axis.scatter(real[:, 0], real[:, 1], s=10, color=colours(order), alpha=0.6, zorder=3,
                      label=f"{class_names[label]} real")
         synthetic = synthetic_codes[synthetic_labels == label]
         if len(synthetic):
             projected = pca.transform(synthetic)
-            axis.scatter(projected[:, 0], projected[:, 1], s=18, marker="x", color=colours(order),
-                         label=f"{class_names[label]} synthetic")
+            axis.scatter(projected[:, 0], projected[:, 1], s=18, marker="x", color=colours(order), alpha=0.4,
+                         zorder=2, label=f"{class_names[label]} synthetic")
     for synthetic_index, parent_a, parent_b in segments:
         ends = pca.transform(real_codes[[parent_a, parent_b]])
         middle = pca.transform(synthetic_codes[[synthetic_index]])
-        axis.plot(ends[:, 0], ends[:, 1], color="black", linewidth=0.8)
-        axis.scatter(middle[:, 0], middle[:, 1], s=40, facecolors="none", edgecolors="black")
+        axis.plot(ends[:, 0], ends[:, 1], color="black", linewidth=0.8, zorder=4)
+        axis.scatter(middle[:, 0], middle[:, 1], s=40, facecolors="none", edgecolors="black", zorder=5)
     ratio = pca.explained_variance_ratio_
     axis.set_xlabel(f"PC 1 ({ratio[0]:.0%} of the variance)")
     axis.set_ylabel(f"PC 2 ({ratio[1]:.0%} of the variance)")
