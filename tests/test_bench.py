@@ -32,3 +32,11 @@ def test_series_prints_time_and_memory():
     output = run_script("bench/series.py", "--", "--max-per-class", "10", "--imbalance", "5", "--epochs", "1")
     assert "series_wall_seconds:" in output
     assert "series_peak_rss_mb:" in output
+
+
+@pytest.mark.slow
+def test_evaluate_quick(tmp_path):
+    output = run_script("bench/evaluate.py", "--quick", "--results", str(tmp_path / "e.csv"))
+    assert "evaluate_wall_seconds:" in output
+    assert "machine:" in output
+    assert (tmp_path / "e.csv").exists()

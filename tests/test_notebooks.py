@@ -12,11 +12,12 @@ import pytest
 from utils import paths, run
 
 NOTEBOOK_FILES = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
-SMALL = ["--max-per-class", "20", "--imbalance", "10", "--epochs", "1", "--seed", "3"]
+SMALL = ["--max-per-class", "20", "--imbalance", "10", "--epochs", "1", "--seed", "3", "--eval-seeds", "0",
+         "--classifier-epochs", "1"]
 
 
-def test_series_has_five_notebooks():
-    assert [p.name for p in NOTEBOOK_FILES][:5] == list(run.NOTEBOOKS)
+def test_series_has_six_notebooks():
+    assert [p.name for p in NOTEBOOK_FILES] == list(run.NOTEBOOKS)
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
@@ -149,8 +150,16 @@ def test_model_of_other_size_rejected(small_run, tmp_path):
 @pytest.mark.slow
 def test_same_seed_same_images(small_run, tmp_path):
     again = tmp_path / "again"
-    assert run.main(["--output-dir", str(again), *SMALL]) == 0
+    assert run.main(["--output-dir", str(again), *SMALL, "--no-evaluate"]) == 0
     first = np.load(small_run / "04_generate_images" / "synthetic.npz")
     second = np.load(again / "04_generate_images" / "synthetic.npz")
     for name in ("x", "y", "parent_a", "parent_b", "weight"):
         assert np.array_equal(first[name], second[name]), name
+
+
+@pytest.mark.slow
+def test_series_writes_evaluation_table(small_run):
+    table = pd.read_csv(small_run / "evaluation.csv")
+    assert {"imbalanced", "random_oversampling", "pixel_smote"} <= set(table["method"])
+    assert set(table["test_set"]) == {"balanced", "imbalanced"}
+    assert table["acsa"].between(0, 1).all()

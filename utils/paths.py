@@ -34,6 +34,7 @@ STEP_DIRS = {
     3: "03_train_autoencoder",
     4: "04_generate_images",
     5: "05_save_images",
+    6: "06_evaluate",
 }
 
 
@@ -46,7 +47,7 @@ def resolve(path: str | Path) -> Path:
 
 
 def step_dir(output_dir: str | Path, step: int) -> Path:
-    """Return the folder of notebook ``step`` (1-5) under ``output_dir``, without creating it."""
+    """Return the folder of notebook ``step`` (1-6) under ``output_dir``, without creating it."""
     if step not in STEP_DIRS:
         raise ValueError(f"step must be one of {sorted(STEP_DIRS)}, got {step!r}")
     return resolve(output_dir) / STEP_DIRS[step]
