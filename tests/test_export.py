@@ -41,7 +41,7 @@ def test_colour_png_is_rgb(tmp_path):
 def test_rerun_replaces_with_warning(tmp_path, caplog):
     x = np.zeros((2, 4, 4, 1), np.uint8)
     export.write_images(tmp_path, x, np.array([0, 0]), ["a"], ["p"] * 2, ["q"] * 2, np.zeros(2))
-    with caplog.at_level(logging.WARNING, logger="utils.export"):
+    with caplog.at_level(logging.WARNING, logger="utils.artifacts"):
         export.write_images(tmp_path, x[:1], np.array([0]), ["a"], ["p"], ["q"], np.zeros(1))
     assert "Replacing" in caplog.text
     assert len(list((tmp_path / "images").rglob("*.png"))) == 1

@@ -13,6 +13,7 @@ import datetime as _dt
 import json
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = [
     "check_same_classes",
     "check_image_shape",
     "make_staging_dir",
+    "replace_dir",
 ]
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,14 @@ def make_staging_dir(parent: Path, name: str) -> Path:
     staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}."))
     os.chmod(staging, 0o777 & ~_umask())
     return staging
+
+
+def replace_dir(staging: Path, target: Path) -> None:
+    """Rename the filled folder ``staging`` to ``target``, replacing an earlier ``target`` with a warning."""
+    if target.exists():
+        logger.warning("Replacing %s, written by an earlier run.", target)
+        shutil.rmtree(target)
+    staging.rename(target)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,6 @@ output folder; the source itself is only read.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -18,7 +17,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from .artifacts import make_staging_dir
+from .artifacts import make_staging_dir, replace_dir
 
 __all__ = [
     "PAPER_TRAIN_COUNTS",
@@ -35,7 +34,6 @@ __all__ = [
     "subsample_per_class",
 ]
 
-logger = logging.getLogger(__name__)
 
 # Training images per class in Dablain et al. (2022), largest class first.
 PAPER_TRAIN_COUNTS = {
@@ -115,10 +113,7 @@ def export_keras_dataset(source: str, target: str | Path) -> Path:
             for index, (image, label) in enumerate(zip(images, labels)):
                 class_name = KERAS_CLASS_NAMES[name][int(label)]
                 save_png(staging / subset / class_name / f"{index:05d}.png", image, durable=False)
-        if target.exists():
-            logger.warning("Replacing %s, exported from %s by an earlier run.", target, source)
-            shutil.rmtree(target)
-        staging.rename(target)
+        replace_dir(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
@@ -162,10 +157,7 @@ def unpack_source(source: str | Path, target: str | Path) -> Path:
             with zipfile.ZipFile(source) as archive:
                 # extractall() drops absolute paths and ".." parts, so nothing lands outside.
                 archive.extractall(staging)
-            if target.exists():
-                logger.warning("Replacing %s, unpacked from %s by an earlier run.", target, source)
-                shutil.rmtree(target)
-            staging.rename(target)
+            replace_dir(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     else:

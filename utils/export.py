@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +14,6 @@ from .images import save_png
 
 __all__ = ["write_images", "class_counts"]
 
-logger = logging.getLogger(__name__)
 
 
 def class_counts(y: np.ndarray, class_names: Sequence[str]) -> dict[str, int]:
@@ -80,10 +78,7 @@ def write_images(
             rows.append((relative.as_posix(), name, parent_a[index], parent_b[index], float(weight[index])))
         for name in class_names:
             (staging / name).mkdir(exist_ok=True)
-        if target.exists():
-            logger.warning("Replacing %s, written by an earlier run of this notebook.", target)
-            shutil.rmtree(target)
-        staging.rename(target)
+        artifacts.replace_dir(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     manifest = pd.DataFrame(rows, columns=["path", "class_name", "parent_a", "parent_b", "weight"])
