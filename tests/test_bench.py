@@ -40,3 +40,9 @@ def test_evaluate_quick(tmp_path):
     assert "evaluate_wall_seconds:" in output
     assert "machine:" in output
     assert (tmp_path / "e.csv").exists()
+
+
+def test_generate_speed_quick():
+    output = run_script("bench/generate_speed.py", "--quick")
+    assert "latent_smote:" in output
+    assert "code to file:" in output
