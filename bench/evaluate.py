@@ -33,13 +33,12 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
-sys.path.insert(0, str(REPO_ROOT / "bench"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from train_speed import describe_machine  # noqa: E402
+from machine import describe_machine  # noqa: E402
 
 # --quick keeps this fraction of each class of the shipped training set (at least 3
 # images, so SMOTE has a neighbour) and this many test images per class.

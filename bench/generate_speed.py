@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+from machine import describe_machine  # noqa: E402
 
 # Share of each class in the shipped training set (4000 ... 40 of 9,000).
 _CLASS_SHARES = np.array([4000, 2000, 1000, 750, 500, 350, 200, 100, 60, 40]) / 9000
@@ -95,8 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     import sklearn
     import tensorflow as tf
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; Python "
-          f"{platform.python_version()}, NumPy {np.__version__}, scikit-learn {sklearn.__version__}, "
+    print(f"machine: {describe_machine()}; Python {platform.python_version()}, NumPy {np.__version__}, scikit-learn {sklearn.__version__}, "
           f"TensorFlow {tf.__version__}")
     time_latent_smote(args.sizes, args.latent_dim)
     time_generation(args.images)

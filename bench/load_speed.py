@@ -21,7 +21,6 @@ median next to it.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import shutil
 import statistics
@@ -38,6 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # Run as a plain script, Python puts bench/ on sys.path but not the repository root.
 sys.path.insert(0, str(REPO_ROOT))
 
+from machine import describe_machine  # noqa: E402
 from utils.images import load_image_folder  # noqa: E402
 
 FASHION_ZIP = REPO_ROOT / "data" / "fashion_mnist.zip"
@@ -82,18 +82,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def cpu_model() -> str:
-    """Return the CPU model name from /proc/cpuinfo, or platform.processor() elsewhere."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 def print_machine() -> None:
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores")
+    print(f"machine: {describe_machine()}")
     print(f"Python {platform.python_version()}, Pillow {PIL.__version__}, NumPy {np.__version__}")
 
 

@@ -17,7 +17,6 @@ Options after ``--`` go to ``utils.run`` unchanged.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 import psutil
+from machine import describe_machine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SECONDS = 0.2
@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("run_args", nargs="*", help="options for utils.run, after --")
     args = parser.parse_args(argv)
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"{psutil.virtual_memory().total / 2**30:.0f} GiB; Python {platform.python_version()}")
+    print(f"machine: {describe_machine()}, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
+          f"Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as folder:
         command = [sys.executable, "-m", "utils.run", "--output-dir", str(Path(folder) / "run"), *args.run_args]
         print(f"command: {' '.join(command[1:])}")

@@ -32,23 +32,7 @@ sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-
-_CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
-
-
-def describe_machine() -> str:
-    """Return one line with the processor, core count and the CPU flags that matter for speed."""
-    model, flags = platform.processor() or "unknown processor", set()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    present = [flag for flag in _CPU_FLAGS if flag in flags]
-    return f"{model}, {os.cpu_count()} cores, flags: {' '.join(present) or 'none of ' + ' '.join(_CPU_FLAGS)}"
-
+from machine import describe_machine  # noqa: E402
 
 def load_training_set(max_images: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Load the shipped training images as uint8 (N, 28, 28, 1) and their class indices."""
