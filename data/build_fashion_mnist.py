@@ -8,7 +8,7 @@ Usage::
 
     python data/build_fashion_mnist.py SOURCE.npz data/fashion_mnist.zip
 
-``SOURCE.npz`` holds ``x`` (uint8, shape (70000, 28, 28)) and ``y`` (uint8,
+``SOURCE.npz`` contains ``x`` (uint8, shape (70000, 28, 28)) and ``y`` (uint8,
 shape (70000,)) with the ten Fashion-MNIST classes in their usual index order.
 """
 

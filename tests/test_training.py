@@ -75,7 +75,7 @@ def test_unknown_penalty_rejected():
 
 
 def tiny_data():
-    # Image i is filled with the value 8 * i, so a pixel tells which image it came from.
+    # Image i is filled with the value 8 * i, so a pixel shows which image it came from.
     x = np.repeat(np.arange(30, dtype=np.uint8) * 8, 64).reshape(30, 8, 8, 1)
     y = np.array([0] * 20 + [1] * 7 + [2] * 3)
     return x, y

@@ -160,7 +160,7 @@ def load_arrays(path: str | Path, names: Sequence[str]) -> dict[str, np.ndarray]
         missing = [name for name in names if name not in stored.files]
         if missing:
             raise IncompatibleArtifactError(
-                f"{path} has no array named {', '.join(missing)} (it holds {', '.join(stored.files)}). "
+                f"{path} has no array named {', '.join(missing)} (it contains {', '.join(stored.files)}). "
                 f"Rerun {_notebook_for(path)} to write it again."
             )
         return {name: stored[name] for name in names}

@@ -1,8 +1,8 @@
 """Random image augmentation with Keras preprocessing layers.
 
-DeepSMOTE trains on the images as they are; augmentation is off by default and
-offered for small data sets, where a few rotated or shifted copies can help the
-encoder-decoder generalise.
+DeepSMOTE trains on the images as they are, so augmentation is off by default.
+It is offered for small data sets, where a few rotated or shifted copies can
+help the encoder-decoder generalise.
 """
 
 from __future__ import annotations

@@ -134,9 +134,10 @@ def unpack_source(source: str | Path, target: str | Path) -> Path:
     Returns
     -------
     Path
-        The folder. Inside an unpacked archive, the folder is descended into while
-        it contains a single subfolder and nothing else, because archives usually
-        wrap their content in one folder; a folder given directly is returned as is.
+        The folder. A folder given directly is returned as is. Inside an unpacked
+        archive, the folder is descended into while it contains a single
+        subfolder and nothing else, because archives usually wrap their content
+        in one folder.
     """
     if is_keras_name(source):
         return export_keras_dataset(source, target)

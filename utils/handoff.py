@@ -1,4 +1,4 @@
-"""What each notebook saves for the next one, and the checks on reading it back.
+"""Files each notebook saves for the next one, and the checks on reading them back.
 
 One pair of functions per hand-off keeps the file names and array names in one
 place. Every ``load_*`` function checks that the files exist and fit together

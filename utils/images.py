@@ -327,7 +327,7 @@ def load_image_folder(
 
     Class order: folder names are NFC-normalized and sorted by code point,
     so the order does not depend on the filesystem or on ``os.listdir``
-    ("Zebra" < "apple" < "été" < "猫"). ``class_names`` holds the NFC
+    ("Zebra" < "apple" < "été" < "猫"). ``class_names`` contains the NFC
     form, which equals the folder name except on filesystems that store
     names decomposed (NFD), such as macOS HFS+. Two folders whose names
     are equal after normalization raise an error.

@@ -1,4 +1,4 @@
-"""Where the series reads and writes: every path comes from here.
+"""Paths the series reads from and writes to, all defined in this one module.
 
 Paths given by a user or a notebook parameter are taken relative to the
 repository root, so the same value works from a terminal at the root and from

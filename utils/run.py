@@ -5,6 +5,9 @@ Usage::
     python -m utils.run [--data-dir DIR] [--output-dir DIR] [--preset lite|paper]
                         [--epochs N] [--seed N] [--image-size N|HxW]
                         [--color-mode grayscale|rgb] [--penalty code|paper|none]
+                        [--no-evaluate] ...
+
+``python -m utils.run --help`` lists every option.
 
 Each executed notebook is saved under ``OUTPUT_DIR/notebooks/``; everything else
 a run writes also goes under ``OUTPUT_DIR``. Without ``--output-dir`` each run
@@ -70,43 +73,50 @@ def parse_imbalance(text: str) -> str | float | list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m utils.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=str(DEFAULT_DATA),
-                        help="folder with one subfolder per class (or train/ and test/ folders of them), "
-                             "a .zip of one, or keras:mnist, keras:fashion_mnist, keras:cifar10 to download "
-                             "with keras.datasets (default: the shipped Fashion-MNIST subset)")
-    parser.add_argument("--output-dir", default=None,
-                        help="folder for everything the run writes (default: a new outputs/run-<time>)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="allow writing into an output folder that holds an earlier run")
-    parser.add_argument("--preset", choices=("lite", "paper"), default="lite",
-                        help="network size and training settings (default: lite)")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the preset's)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default: 0)")
-    parser.add_argument("--image-size", type=parse_image_size, default=[28, 28],
-                        help="size images are resized to, N or HxW pixels (default: 28)")
-    parser.add_argument("--color-mode", choices=("grayscale", "rgb"), default="grayscale",
-                        help="load images as 1-channel gray or 3-channel RGB (default: grayscale)")
-    parser.add_argument("--penalty", choices=("code", "paper", "none"), default="code",
-                        help="penalty term variant (default: code, as the authors' code computes it)")
-    parser.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"), default="float32",
-                        help="Keras dtype policy for training: mixed_bfloat16 is faster on CPUs with "
-                             "AVX-512 BF16 (default: float32)")
-    parser.add_argument("--imbalance", type=parse_imbalance, default=None,
-                        help="impose an imbalance on the training set: a paper data set name "
-                             "(mnist, cifar10, ...), a ratio such as 100, or counts per class "
-                             "separated by commas (default: keep the data as it is)")
-    parser.add_argument("--max-per-class", type=int, default=None,
-                        help="keep at most this many training and test images per class, "
-                             "for a quick try (default: all)")
-    parser.add_argument("--k-neighbors", type=int, default=5,
-                        help="neighbours SMOTE interpolates towards (default: 5, as in the paper)")
-    parser.add_argument("--no-evaluate", action="store_true",
-                        help="skip notebook 06, which trains a classifier per balancing method "
-                             "(about 1.5 min on the shipped data)")
-    parser.add_argument("--eval-seeds", type=int, nargs="+", default=[0, 1],
-                        help="classifier seeds of notebook 06; scores are averaged over them (default: 0 1)")
-    parser.add_argument("--classifier-epochs", type=int, default=3,
-                        help="training epochs of each classifier in notebook 06 (default: 3)")
+
+    files = parser.add_argument_group("data and output")
+    files.add_argument("--data-dir", default=str(DEFAULT_DATA),
+                       help="folder with one subfolder per class (or train/ and test/ folders of them), "
+                            "a .zip of one, or keras:mnist, keras:fashion_mnist, keras:cifar10 to download "
+                            "with keras.datasets (default: the shipped Fashion-MNIST subset)")
+    files.add_argument("--output-dir", default=None,
+                       help="folder for everything the run writes (default: a new outputs/run-<time>)")
+    files.add_argument("--overwrite", action="store_true",
+                       help="allow writing into an output folder that contains an earlier run")
+    files.add_argument("--image-size", type=parse_image_size, default=[28, 28],
+                       help="size images are resized to, N or HxW pixels (default: 28)")
+    files.add_argument("--color-mode", choices=("grayscale", "rgb"), default="grayscale",
+                       help="load images as 1-channel gray or 3-channel RGB (default: grayscale)")
+    files.add_argument("--imbalance", type=parse_imbalance, default=None,
+                       help="impose an imbalance on the training set: a paper data set name "
+                            "(mnist, cifar10, ...), a ratio such as 100, or counts per class "
+                            "separated by commas (default: keep the data as it is)")
+    files.add_argument("--max-per-class", type=int, default=None,
+                       help="keep at most this many training and test images per class, "
+                            "for a quick try (default: all)")
+
+    training = parser.add_argument_group("training and generation")
+    training.add_argument("--preset", choices=("lite", "paper"), default="lite",
+                          help="network size and training settings (default: lite)")
+    training.add_argument("--epochs", type=int, default=None, help="training epochs (default: the preset's)")
+    training.add_argument("--seed", type=int, default=0, help="seed of every random choice (default: 0)")
+    training.add_argument("--penalty", choices=("code", "paper", "none"), default="code",
+                          help="penalty term variant (default: code, as the authors' code computes it)")
+    training.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"),
+                          default="float32",
+                          help="Keras dtype policy for training: mixed_bfloat16 is faster on CPUs with "
+                               "AVX-512 BF16 (default: float32)")
+    training.add_argument("--k-neighbors", type=int, default=5,
+                          help="neighbours SMOTE interpolates towards (default: 5, as in the paper)")
+
+    evaluation = parser.add_argument_group("evaluation (notebook 06)")
+    evaluation.add_argument("--no-evaluate", action="store_true",
+                            help="skip notebook 06, which trains a classifier per balancing method "
+                                 "(about 1.5 min on the shipped data)")
+    evaluation.add_argument("--eval-seeds", type=int, nargs="+", default=[0, 1],
+                            help="classifier seeds; scores are averaged over them (default: 0 1)")
+    evaluation.add_argument("--classifier-epochs", type=int, default=3,
+                            help="training epochs of each classifier (default: 3)")
     return parser
 
 
@@ -165,7 +175,8 @@ def run_series(args: argparse.Namespace) -> Path:
     """Execute the notebooks (06 unless ``--no-evaluate``) into ``OUTPUT_DIR/notebooks/``; return OUTPUT_DIR."""
     import papermill
 
-    # The kernels inherit this: it hides TensorFlow's start-up notices, not warnings or errors.
+    # The kernels inherit this. It hides part of TensorFlow's C++ notices. TensorFlow 2.21 still
+    # writes the lines logged before its logging starts (such as "failed call to cuInit").
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     output_dir = _prepare_output_dir(args)
     parameters = notebook_parameters(args, output_dir)

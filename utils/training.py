@@ -21,10 +21,10 @@ Penalty variants (``penalty=``):
     Reconstruction only.
 
 Unlike the authors' code, the penalty pass runs batch normalisation in inference
-mode (with its moving statistics). Updating the moving statistics from two
-batches in one step is not ordered by TensorFlow, so the saved networks would
-differ between runs with the same seed; this way only the reconstruction
-batches, which are drawn from all classes, update them.
+mode (with its moving statistics). TensorFlow does not order two updates of the
+moving statistics in one step, so the saved networks would differ between runs
+with the same seed. This way only the reconstruction batches, which are drawn
+from all classes, update them.
 
 References
 ----------
