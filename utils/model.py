@@ -148,12 +148,17 @@ def latent_grid(image_shape: Sequence[int], n_stages: int) -> tuple[int, int]:
     return height, width
 
 
-def build_encoder(image_shape: Sequence[int], widths: Sequence[int], latent_dim: int) -> keras.Model:
+def build_encoder(image_shape: Sequence[int], widths: Sequence[int], latent_dim: int,
+                  sync_batch_norm: bool = False) -> keras.Model:
     """Build the encoder: images (N, H, W, C) in [0, 1] to codes (N, latent_dim).
 
     Each stage is a 4x4 convolution with stride 2 and no bias, then batch
     normalisation (except after the first, as in the authors' network) and
     LeakyReLU(0.2). A dense layer without activation gives the code.
+
+    ``sync_batch_norm=True`` makes batch normalisation use the statistics of
+    the global batch when training on several devices (see
+    :mod:`utils.distribute`); on one device it only adds work.
     """
     height, width, channels = _check_shape(image_shape, widths)
     inputs = keras.Input((height, width, channels), name="image")
@@ -163,14 +168,15 @@ def build_encoder(image_shape: Sequence[int], widths: Sequence[int], latent_dim:
                           name=f"conv_{stage}")(h)
         if stage > 0:
             h = layers.BatchNormalization(momentum=_BN_MOMENTUM, epsilon=_BN_EPSILON,
-                                          name=f"bn_{stage}")(h)
+                                          synchronized=sync_batch_norm, name=f"bn_{stage}")(h)
         h = layers.LeakyReLU(0.2, name=f"leaky_relu_{stage}")(h)
     h = layers.Flatten(name="flatten")(h)
     code = layers.Dense(latent_dim, name="code", dtype="float32")(h)
     return keras.Model(inputs, code, name="encoder")
 
 
-def build_decoder(image_shape: Sequence[int], widths: Sequence[int], latent_dim: int) -> keras.Model:
+def build_decoder(image_shape: Sequence[int], widths: Sequence[int], latent_dim: int,
+                  sync_batch_norm: bool = False) -> keras.Model:
     """Build the decoder: codes (N, latent_dim) to images (N, H, W, C) in [0, 1].
 
     A dense layer with ReLU fills the encoder's last grid, then one 4x4
@@ -178,6 +184,7 @@ def build_decoder(image_shape: Sequence[int], widths: Sequence[int], latent_dim:
     batch normalisation and ReLU between them. The last layer has a sigmoid, so
     outputs lie in [0, 1] like the inputs; a crop removes the rows and columns
     that the doubling adds beyond the input size (28 -> 32 -> crop 28).
+    ``sync_batch_norm`` is as in :func:`build_encoder`.
     """
     height, width, channels = _check_shape(image_shape, widths)
     grid_h, grid_w = latent_grid(image_shape, len(widths))
@@ -189,7 +196,7 @@ def build_decoder(image_shape: Sequence[int], widths: Sequence[int], latent_dim:
         h = layers.Conv2DTranspose(filters, _KERNEL, strides=2, padding="same", use_bias=False,
                                    name=f"deconv_{stage}")(h)
         h = layers.BatchNormalization(momentum=_BN_MOMENTUM, epsilon=_BN_EPSILON,
-                                      name=f"bn_{stage}")(h)
+                                      synchronized=sync_batch_norm, name=f"bn_{stage}")(h)
         h = layers.ReLU(name=f"relu_{stage}")(h)
     h = layers.Conv2DTranspose(channels, _KERNEL, strides=2, padding="same",
                                name=f"deconv_{len(widths) - 1}")(h)

@@ -247,7 +247,11 @@ class DeepSMOTEAutoencoder(keras.Model):
             penalty = penalty_loss(self.encoder, self.decoder, class_batch, self.penalty,
                                    self.seed_generator, training=False)
             loss = reconstruction + self.penalty_weight * penalty
-        gradients = tape.gradient(loss, self.trainable_variables)
+            # Replicas' gradients are summed, so each replica contributes its share of
+            # the mean; scale_loss multiplies by the loss scale under mixed_float16.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled_loss = self.optimizer.scale_loss(loss / replicas)
+        gradients = tape.gradient(scaled_loss, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(reconstruction)
