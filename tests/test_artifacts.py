@@ -101,3 +101,41 @@ def test_written_files_have_usual_permissions(tmp_path):
         os.umask(mask)
     assert oct(target.stat().st_mode & 0o777) == oct(0o644)
     assert oct(folder.stat().st_mode & 0o777) == oct(0o755)
+
+
+def _save_small_series(output_dir, stream):
+    """Save a 01 data set of 6 images (values 0-5) in two classes, and a 02 split of it."""
+    x = np.repeat(np.arange(6, dtype=np.uint8), 4).reshape(6, 2, 2, 1)
+    y = np.array([0, 0, 0, 1, 1, 1])
+    names = np.array([f"{label}/{index}.png" for index, label in enumerate(y)])
+    handoff.save_dataset(output_dir, [x[:4], x[4:]], y, list(names), ["train"] * 6, ["a", "b"], {}, stream=stream)
+    dataset = handoff.load_dataset(output_dir)
+    handoff.save_split(output_dir, dataset["x"], y, names, np.array([5, 0, 3, 1]), np.array([2, 4]), ["a", "b"], {})
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_split_taken_by_rows(tmp_path, stream):
+    _save_small_series(tmp_path, stream)
+    assert handoff.is_streaming(tmp_path) is stream
+    split = handoff.load_split(tmp_path)
+    assert isinstance(split.x_train, np.memmap) is stream
+    assert split.x_train[:, 0, 0, 0].tolist() == [5, 0, 3, 1]
+    assert split.y_train.tolist() == [1, 0, 1, 0]
+    assert split.test_paths.tolist() == ["0/2.png", "1/4.png"]
+    # The caller can always ask for the other mode.
+    assert not isinstance(handoff.load_split(tmp_path, stream=False).x_train, np.memmap)
+
+
+def test_split_rejects_shared_rows(tmp_path):
+    x = np.zeros((3, 2, 2, 1), np.uint8)
+    with pytest.raises(ValueError, match="cannot be in both sets"):
+        handoff.save_split(tmp_path, x, np.zeros(3, int), np.array(["a", "b", "c"]), np.array([0, 1]),
+                           np.array([1, 2]), ["a", "b"], {})
+    assert not (tmp_path / "02_prepare_dataset" / "x_train.npy").exists()
+
+
+def test_images_from_another_run_rejected(tmp_path):
+    _save_small_series(tmp_path, stream=False)
+    np.save(tmp_path / "02_prepare_dataset" / "x_train.npy", np.zeros((3, 2, 2, 1), np.uint8))
+    with pytest.raises(artifacts.IncompatibleArtifactError, match=r"x_train.npy holds 3 images but .* 4 labels"):
+        handoff.load_split(tmp_path)

@@ -148,13 +148,18 @@ def test_model_of_other_size_rejected(small_run, tmp_path):
 
 
 @pytest.mark.slow
-def test_same_seed_same_images(small_run, tmp_path):
+def test_streaming_run_makes_the_same_images(small_run, tmp_path):
+    """The same seed gives the same images, whether the images are held in memory or read from disk."""
     again = tmp_path / "again"
-    assert run.main(["--output-dir", str(again), *SMALL, "--no-evaluate"]) == 0
+    assert run.main(["--output-dir", str(again), *SMALL, "--no-evaluate", "--stream"]) == 0
+    assert json.loads((again / "01_preprocess" / "dataset.json").read_text())["stream"] is True
+    assert not (again / "01_preprocess" / "scratch").exists()
     first = np.load(small_run / "04_generate_images" / "synthetic.npz")
     second = np.load(again / "04_generate_images" / "synthetic.npz")
-    for name in ("x", "y", "parent_a", "parent_b", "weight"):
+    for name in ("y", "parent_a", "parent_b", "weight"):
         assert np.array_equal(first[name], second[name]), name
+    for step, name in [("02_prepare_dataset", "x_train.npy"), ("04_generate_images", "synthetic_images.npy")]:
+        assert np.array_equal(np.load(small_run / step / name), np.load(again / step / name)), name
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ import pytest
 import keras
 import tensorflow as tf
 
-from utils import model, training
+from utils import model, storage, training
 
 SHAPE = (8, 8, 1)
 WIDTHS = (4, 8)
@@ -96,6 +96,34 @@ def test_pipeline_batches_and_one_class_batches():
         expected_size = min(5, int(np.sum(y == labels.pop())))
         assert int(class_images.shape[0]) == expected_size
         assert float(tf.reduce_max(batch)) <= 1.0
+
+
+def _pipeline_sources(dataset, steps=8):
+    """Return, per step, the image numbers of the batch and of the class batch."""
+    return [(np.round(batch.numpy()[:, 0, 0, 0] * 255 / 8).astype(int).tolist(),
+             np.round(class_images.numpy()[:, 0, 0, 0] * 255 / 8).astype(int).tolist())
+            for batch, class_images in dataset.take(steps)]
+
+
+def test_every_iterator_gives_the_same_batches():
+    x, y = tiny_data()
+    dataset = training.make_training_dataset(x, y, batch_size=8, class_batch_size=5, seed=0)
+    first = _pipeline_sources(dataset)
+    assert _pipeline_sources(dataset) == first
+    assert _pipeline_sources(training.make_training_dataset(x, y, 8, 5, seed=0)) == first
+    assert _pipeline_sources(training.make_training_dataset(x, y, 8, 5, seed=1)) != first
+    # A new pass over the images comes in a new order.
+    assert sorted(first[0][0] + first[1][0] + first[2][0] + first[3][0]) == list(range(30))
+    assert first[4][0] != first[0][0]
+
+
+def test_memory_mapped_images_give_the_same_batches(tmp_path):
+    x, y = tiny_data()
+    mapped = storage.open_images(storage.write_rows(tmp_path / "x.npy", [x]), stream=True)
+    assert isinstance(mapped, np.memmap)
+    in_memory = training.make_training_dataset(x, y, 8, 5, seed=0)
+    streamed = training.make_training_dataset(mapped, y, 8, 5, seed=0)
+    assert _pipeline_sources(streamed) == _pipeline_sources(in_memory)
 
 
 def test_pipeline_rejects_float_images():

@@ -49,7 +49,7 @@ class IncompatibleArtifactError(ValueError):
     """A file from an earlier notebook does not fit what this notebook was given."""
 
 
-def _notebook_for(path: Path) -> str:
+def notebook_for(path: Path) -> str:
     """Name the notebook that writes ``path``, from the step folder it sits in."""
     for folder in STEP_DIRS.values():
         if folder in path.parts:
@@ -62,7 +62,7 @@ def require(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
         raise MissingArtifactError(
-            f"{path} not found. It is written by {_notebook_for(path)}: run that notebook "
+            f"{path} not found. It is written by {notebook_for(path)}: run that notebook "
             "first with the same OUTPUT_DIR, or check OUTPUT_DIR."
         )
     return path
@@ -161,7 +161,7 @@ def load_arrays(path: str | Path, names: Sequence[str]) -> dict[str, np.ndarray]
         if missing:
             raise IncompatibleArtifactError(
                 f"{path} has no array named {', '.join(missing)} (it contains {', '.join(stored.files)}). "
-                f"Rerun {_notebook_for(path)} to write it again."
+                f"Rerun {notebook_for(path)} to write it again."
             )
         return {name: stored[name] for name in names}
 
@@ -185,7 +185,7 @@ def check_same_classes(expected: Sequence[str], found: Sequence[str], source: st
     if expected != found:
         raise IncompatibleArtifactError(
             f"The classes in {source} are {found}, but this notebook expects {expected}. "
-            f"The two files come from different runs: rerun {_notebook_for(Path(source))} "
+            f"The two files come from different runs: rerun {notebook_for(Path(source))} "
             "and the notebooks after it with the same OUTPUT_DIR."
         )
 
@@ -196,6 +196,6 @@ def check_image_shape(expected: Sequence[int], found: Sequence[int], source: str
     if expected != found:
         raise IncompatibleArtifactError(
             f"{source} was made for images of shape {found} (height, width, channels), "
-            f"but the data here has shape {expected}. Rerun {_notebook_for(Path(source))} "
+            f"but the data here has shape {expected}. Rerun {notebook_for(Path(source))} "
             "on this data, or use the OUTPUT_DIR of the run that made it."
         )

@@ -27,6 +27,7 @@ import concurrent.futures
 import logging
 import os
 import secrets
+import shutil
 import stat
 import struct
 import unicodedata
@@ -37,7 +38,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn
 
 import numpy as np
+from numpy.lib.format import open_memmap
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from . import storage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -241,6 +245,7 @@ def load_image_folder(
     background: int | tuple[int, int, int] = (255, 255, 255),
     num_workers: int | None = None,
     progress: bool = False,
+    out: str | os.PathLike[str] | None = None,
 ) -> ImageFolder:
     """Load every image under ``path/<class name>/`` into one array.
 
@@ -284,6 +289,11 @@ def load_image_folder(
         it.
     progress : bool, default False
         Show a tqdm progress bar on stderr.
+    out : str or os.PathLike, optional
+        A ``.npy`` file to decode into instead of memory, for data sets larger
+        than memory. ``x`` is then a read-only ``np.memmap`` of that file,
+        `max_bytes` is not checked, and a scratch file of the same size lies
+        next to it while loading. The folder must be outside `path`.
 
     Returns
     -------
@@ -402,17 +412,36 @@ def load_image_folder(
     # A folder without candidate files fails here, before any decoding.
     _check_classes_not_empty(ordered_names, class_dirs, found_per_class, found_per_class, [])
 
-    _check_memory(len(paths), settings, max_bytes)
-    x = np.empty((len(paths), settings.height, settings.width, settings.channels), settings.dtype)
+    shape = (len(paths), settings.height, settings.width, settings.channels)
     workers = _choose_workers(paths, num_workers)
-    reasons = _decode_all(paths, settings, x, on_error, workers, progress)
+    if out is None:
+        _check_memory(len(paths), settings, max_bytes)
+        x = np.empty(shape, settings.dtype)
+        reasons = _decode_all(paths, settings, x, on_error, workers, progress)
+    else:
+        out, scratch = _check_out(out, root, shape, settings.dtype)
+        try:
+            x = open_memmap(scratch, mode="w+", dtype=settings.dtype, shape=shape)
+            reasons = _decode_all(paths, settings, x, on_error, workers, progress)
+        except BaseException:
+            scratch.unlink(missing_ok=True)
+            raise
 
     keep = np.array([index for index, reason in enumerate(reasons) if reason is None], np.int64)
     file_skips = [(file, reason) for file, reason in zip(paths, reasons) if reason is not None]
     loaded_per_class = np.bincount(labels[keep], minlength=len(ordered_names))
-    _check_classes_not_empty(
-        ordered_names, class_dirs, found_per_class, loaded_per_class, file_skips
-    )
+    if out is None:
+        _check_classes_not_empty(ordered_names, class_dirs, found_per_class, loaded_per_class, file_skips)
+        x = _compact_rows(x, keep)
+    else:
+        try:
+            _check_classes_not_empty(ordered_names, class_dirs, found_per_class, loaded_per_class, file_skips)
+            x.flush()
+            storage.write_rows(out, [x], keep)
+        finally:
+            del x
+            scratch.unlink(missing_ok=True)
+        x = storage.open_images(out, stream=True)
 
     skipped.extend(file_skips)
     if skipped:
@@ -423,7 +452,7 @@ def load_image_folder(
             root,
         )
     return ImageFolder(
-        x=_compact_rows(x, keep),
+        x=x,
         y=labels[keep],
         class_names=list(ordered_names),
         file_paths=[paths[index] for index in keep],
@@ -774,6 +803,28 @@ def _check_memory(count: int, settings: _Settings, max_bytes: int | None) -> Non
         f"max_bytes={max_bytes:,} ({max_bytes / 1e6:,.2f} MB). Pass a smaller image_size, "
         "dtype='uint8' (a quarter of the float32 size), or a larger max_bytes."
     )
+
+
+def _check_out(out: str | os.PathLike[str], root: Path, shape: tuple[int, ...],
+               dtype: np.dtype) -> tuple[Path, Path]:
+    """Check the target of ``out=`` and return it with the scratch file to decode into."""
+    out = Path(out).expanduser()
+    if out.suffix != ".npy":
+        raise ValueError(f"out must be a .npy file, got {str(out)!r}")
+    resolved, data_root = out.resolve(), root.resolve()
+    if resolved == data_root or data_root in resolved.parents:
+        raise ValueError(f"out ({out}) lies inside the data folder {root}; write it elsewhere, "
+                         "so that the data folder is never changed.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    needed = 2 * int(np.prod(shape)) * dtype.itemsize
+    free = shutil.disk_usage(out.parent).free
+    if needed > free:
+        raise ImageFolderError(
+            f"Loading {shape[0]} images of {shape[1]}x{shape[2]}x{shape[3]} into {out} needs about "
+            f"{needed / 1e6:,.0f} MB of disk (the file and a scratch copy), but {out.parent} has "
+            f"{free / 1e6:,.0f} MB free. Free some space or choose another output folder."
+        )
+    return out, out.with_name(f".{out.stem}.decoding.npy")
 
 
 def _compact_rows(x: np.ndarray, keep: np.ndarray) -> np.ndarray:

@@ -18,10 +18,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import keras
 import numpy as np
 from keras import layers
+
+from . import storage
 
 __all__ = [
     "Preset",
@@ -221,17 +224,25 @@ def encode_images(encoder: keras.Model, x: np.ndarray, batch_size: int = 1024) -
     return np.concatenate(parts) if parts else np.zeros((0, encoder.output_shape[-1]), np.float32)
 
 
-def decode_codes(decoder: keras.Model, codes: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def decode_codes(decoder: keras.Model, codes: np.ndarray, batch_size: int = 1024,
+                 out: str | Path | None = None) -> np.ndarray:
     """Decode codes (M, latent_dim) into uint8 images (M, H, W, C), 0-255, batch by batch.
 
     Decoder outputs are clipped to [0, 1] and rounded, so a value of 200/255
-    comes back as 200.
+    comes back as 200. With ``out``, a ``.npy`` file, the images are written
+    there batch by batch and returned as a read-only memory map, so memory holds
+    one batch of images at a time.
     """
-    parts = [
-        np.asarray(decoder(np.asarray(codes[start:start + batch_size], np.float32), training=False))
-        for start in range(0, len(codes), batch_size)
-    ]
-    if not parts:
-        return np.zeros((0, *decoder.output_shape[1:]), np.uint8)
-    images = np.concatenate(parts)
-    return np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+    codes = np.asarray(codes, np.float32)
+    shape = (len(codes), *decoder.output_shape[1:])
+
+    def decode(rows: slice) -> np.ndarray:
+        images = np.asarray(decoder(codes[rows], training=False))
+        return np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+    if out is None:
+        images = np.empty(shape, np.uint8)
+        for rows in storage.iter_blocks(len(codes), batch_size):
+            images[rows] = decode(rows)
+        return images
+    return storage.open_images(storage.write_blocks(out, shape, np.uint8, decode, batch_size), stream=True)

@@ -33,6 +33,7 @@ from typing import Any
 
 from .artifacts import save_json
 from .datasets import is_keras_name
+from .distribute import STRATEGIES
 from .paths import DEFAULT_DATA, NOTEBOOKS_DIR, STEP_DIRS, check_outside, new_run_dir, resolve
 
 __all__ = ["NOTEBOOKS", "notebook_parameters", "run_series", "main"]
@@ -91,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="impose an imbalance on the training set: a paper data set name "
                             "(mnist, cifar10, ...), a ratio such as 100, or counts per class "
                             "separated by commas (default: keep the data as it is)")
+    files.add_argument("--stream", action="store_true",
+                       help="decode the images to disk and read them from there batch by batch, for data "
+                            "sets larger than memory (default: in memory)")
     files.add_argument("--max-per-class", type=int, default=None,
                        help="keep at most this many training and test images per class, "
                             "for a quick try (default: all)")
@@ -106,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
                           default="float32",
                           help="Keras dtype policy for training: mixed_bfloat16 is faster on CPUs with "
                                "AVX-512 BF16 (default: float32)")
+    training.add_argument("--strategy", choices=STRATEGIES, default="default",
+                          help="tf.distribute strategy of the training: default (one device), mirrored "
+                               "(every GPU of this machine) or multi-worker (needs TF_CONFIG; see "
+                               "docs/scaling.md) (default: default)")
     training.add_argument("--k-neighbors", type=int, default=5,
                           help="neighbours SMOTE interpolates towards (default: 5, as in the paper)")
 
@@ -125,10 +133,10 @@ def notebook_parameters(args: argparse.Namespace, output_dir: Path) -> dict[str,
     common = {"OUTPUT_DIR": str(output_dir), "SEED": args.seed}
     return {
         NOTEBOOKS[0]: {**common, "DATA_DIR": _data_source(args.data_dir), "IMAGE_SIZE": args.image_size,
-                       "COLOR_MODE": args.color_mode},
+                       "COLOR_MODE": args.color_mode, "STREAM": args.stream},
         NOTEBOOKS[1]: {**common, "IMBALANCE": args.imbalance, "MAX_PER_CLASS": args.max_per_class},
         NOTEBOOKS[2]: {**common, "PRESET": args.preset, "EPOCHS": args.epochs, "PENALTY": args.penalty,
-                       "PRECISION": args.precision, "VERBOSE": 2},
+                       "PRECISION": args.precision, "STRATEGY": args.strategy, "VERBOSE": 2},
         NOTEBOOKS[3]: {**common, "K_NEIGHBORS": args.k_neighbors},
         NOTEBOOKS[4]: {**common},
         NOTEBOOKS[5]: {**common, "SEEDS": args.eval_seeds, "CLASSIFIER_EPOCHS": args.classifier_epochs},

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import math
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,7 +44,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import distribute
+from .model import Preset, build_decoder, build_encoder
+
 __all__ = [
+    "build_autoencoder",
     "PENALTIES",
     "DeepSMOTEAutoencoder",
     "make_training_dataset",
@@ -86,13 +91,16 @@ def make_training_dataset(
 
     Parameters
     ----------
-    x : ndarray of uint8, shape (N, H, W, C)
-        Training images, values 0-255. They stay uint8 in memory and are
-        converted to float32 in [0, 1] per batch.
+    x : ndarray or np.memmap of uint8, shape (N, H, W, C)
+        Training images, values 0-255. The pipeline shuffles row numbers and
+        reads each batch's rows from ``x`` when it is needed, so a memory map
+        (:func:`utils.storage.open_images` with ``stream=True``) is read from
+        disk batch by batch and never copied whole.
     y : ndarray of int, shape (N,)
         Class index of each image, 0 to n_classes - 1.
     batch_size : int
         Images per reconstruction batch; the last batch of an epoch may be smaller.
+        Under a distribution strategy this is the global batch, split between replicas.
     class_batch_size : int
         Images per penalty batch; a class with fewer images gives all of them.
     seed : int
@@ -111,41 +119,72 @@ def make_training_dataset(
 
     Notes
     -----
-    The stream is infinite so that one iterator serves every epoch. A new
-    iterator per epoch would draw its reshuffling seeds from generators that
-    TensorFlow shares between pipelines with the same seed, and two trainings
-    with the same seed in one process then saw different batches.
+    Every random choice is stateless, a function of ``seed`` and the pass or
+    step number, so each iterator of the pipeline yields the same batches. With
+    TensorFlow's seeded ``shuffle`` a second iterator drew new seeds from a
+    generator shared across the process, so a second training with the same
+    seed, or the copy a distribution strategy iterates, saw other batches.
+
+    Only row numbers (8 bytes per image) enter TensorFlow; the images stay in
+    ``x``. Copying ``x`` into the pipeline instead would hold it two more times.
     """
     if x.dtype != np.uint8:
         raise TypeError(f"x must be uint8 images in [0, 255], got dtype {x.dtype}")
     if x.ndim != 4 or len(x) != len(y):
         raise ValueError(f"x must be (N, H, W, C) with N == len(y); got x {x.shape} and y {np.shape(y)}")
+    read = _row_reader(x)
     classes = np.unique(y)
-    batches = (
-        tf.data.Dataset.from_tensor_slices(x)
-        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .repeat()
-        .map(_to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    batches = _shuffled_batches(np.arange(len(x)), batch_size, seed, drop_remainder=False).map(
+        read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
     if augment is not None:
         batches = batches.map(lambda batch: augment(batch, training=True), deterministic=True)
-    per_class = []
-    for offset, label in enumerate(classes):
-        members = x[y == label]
-        per_class.append(
-            tf.data.Dataset.from_tensor_slices(members)
-            .shuffle(len(members), seed=seed + 1 + offset, reshuffle_each_iteration=True)
-            .batch(min(class_batch_size, len(members)), drop_remainder=True)
-            .repeat()
-        )
-    choice = tf.data.Dataset.random(seed=seed).map(
-        lambda value: tf.cast(value % len(classes), tf.int64)
+    per_class = [
+        _shuffled_batches(np.flatnonzero(y == label), min(class_batch_size, int(np.sum(y == label))),
+                          seed + 1 + offset, drop_remainder=True)
+        for offset, label in enumerate(classes)
+    ]
+    choice = tf.data.Dataset.counter().map(
+        lambda step: tf.random.stateless_uniform((), seed=tf.stack([tf.constant(seed, tf.int64), step]),
+                                                 maxval=len(classes), dtype=tf.int64)
     )
     class_batches = tf.data.Dataset.choose_from_datasets(per_class, choice).map(
-        _to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
     return tf.data.Dataset.zip(batches, class_batches).prefetch(tf.data.AUTOTUNE)
+
+
+def _shuffled_batches(rows: np.ndarray, batch_size: int, seed: int, drop_remainder: bool) -> tf.data.Dataset:
+    """Return an endless stream of batches of ``rows``, in a new order in each pass.
+
+    The order of pass ``e`` depends only on ``(seed, e)``: stateless shuffles
+    give every iterator of the stream the same batches, which a distribution
+    strategy needs, as it iterates a copy of the pipeline.
+    """
+    rows = tf.constant(rows, tf.int64)
+
+    def one_pass(epoch: tf.Tensor) -> tf.data.Dataset:
+        order = tf.random.experimental.stateless_shuffle(rows, seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=drop_remainder)
+
+    return tf.data.Dataset.counter().flat_map(one_pass)
+
+
+def _row_reader(x: np.ndarray):
+    """Return a tf.data map function from a vector of row numbers to those images as float32 in [0, 1]."""
+    row_shape = x.shape[1:]
+
+    def take(rows: np.ndarray) -> np.ndarray:
+        # Reading in ascending order keeps a memory map's disk access sequential; the loss
+        # is a mean over the batch, so the order inside a batch does not matter.
+        return x[np.sort(rows)]
+
+    def read(rows: tf.Tensor) -> tf.Tensor:
+        images = tf.numpy_function(take, [rows], tf.uint8, stateful=False)
+        images.set_shape((None, *row_shape))
+        return _to_float(images)
+
+    return read
 
 
 def steps_per_epoch(n_images: int, batch_size: int) -> int:
@@ -228,10 +267,19 @@ class DeepSMOTEAutoencoder(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.penalty_tracker = keras.metrics.Mean(name="penalty")
+        # The two networks are built already, and this model has no weights of its own.
+        self.built = True
 
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.penalty_tracker]
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3 (3.15 here) averages a sample input batch across replicas before the
+        # first step, which fails under MultiWorkerMirroredStrategy (keras-team/keras#20585).
+        # The networks are built, so only the optimizer is left, and it needs no data.
+        with self.distribute_strategy.scope():
+            self._symbolic_build(iterator=None, data_batch=None)
 
     def call(self, images, training=False):
         return self.decoder(self.encoder(images, training=training), training=training)
@@ -256,14 +304,62 @@ class DeepSMOTEAutoencoder(keras.Model):
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(reconstruction)
         self.penalty_tracker.update_state(penalty)
-        return {metric.name: metric.result() for metric in self.metrics}
+        return _logged({metric.name: metric.result() for metric in self.metrics})
 
     def test_step(self, data):
         batch = data[0] if isinstance(data, (tuple, list)) else data
         reconstructed = self(batch, training=False)
         reconstruction = tf.reduce_mean(tf.square(tf.cast(reconstructed, tf.float32) - batch))
         self.reconstruction_tracker.update_state(reconstruction)
-        return {"reconstruction": self.reconstruction_tracker.result()}
+        return _logged({"reconstruction": self.reconstruction_tracker.result()})
+
+
+def _logged(results: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+    """Return metric results in the shape Keras can average across replicas.
+
+    Under MultiWorkerMirroredStrategy, Keras 3 averages each logged value across
+    workers along axis 0, which a scalar lacks; a vector of one value works and
+    averages to a scalar.
+    """
+    if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        return {name: tf.reshape(value, (1,)) for name, value in results.items()}
+    return results
+
+
+def build_autoencoder(
+    image_shape: Sequence[int],
+    preset: Preset,
+    penalty: str = "code",
+    penalty_weight: float = 1.0,
+    seed: int = 0,
+    strategy: tf.distribute.Strategy | None = None,
+) -> DeepSMOTEAutoencoder:
+    """Build the encoder, the decoder and the model that trains them, under ``strategy``.
+
+    Parameters
+    ----------
+    image_shape : sequence of int
+        (H, W, C) of the images.
+    preset : Preset
+        Supplies ``widths`` and ``latent_dim``; see :func:`utils.model.get_preset`.
+    penalty, penalty_weight, seed
+        As in :class:`DeepSMOTEAutoencoder`.
+    strategy : tf.distribute.Strategy, optional
+        From :func:`utils.distribute.make_strategy`; by default the current one
+        (one device). With several replicas, batch normalisation is synchronised
+        across them, so a step computes what it would on one device.
+
+    Returns
+    -------
+    DeepSMOTEAutoencoder
+        With ``.encoder`` and ``.decoder``; not yet compiled.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    sync = distribute.replica_count(strategy) > 1
+    with strategy.scope():
+        encoder = build_encoder(image_shape, preset.widths, preset.latent_dim, sync_batch_norm=sync)
+        decoder = build_decoder(image_shape, preset.widths, preset.latent_dim, sync_batch_norm=sync)
+        return DeepSMOTEAutoencoder(encoder, decoder, penalty=penalty, penalty_weight=penalty_weight, seed=seed)
 
 
 def train_autoencoder(
@@ -291,7 +387,8 @@ def train_autoencoder(
     Parameters
     ----------
     autoencoder : DeepSMOTEAutoencoder
-        Model to train, compiled here with Adam(``learning_rate``).
+        Model to train, compiled here with Adam(``learning_rate``). Trained under
+        the distribution strategy it was built in (see :func:`build_autoencoder`).
     x : ndarray of uint8, shape (N, H, W, C)
         Training images, 0-255.
     y : ndarray of int, shape (N,)
@@ -303,7 +400,8 @@ def train_autoencoder(
     seed : int
         Seeds the input pipeline.
     checkpoint_path : str or Path
-        File for the best weights; must end in ``.weights.h5``.
+        File for the best weights; must end in ``.weights.h5``. On a worker other
+        than the chief of a multi-worker cluster, a temporary folder is used instead.
     validation_x : ndarray of uint8, shape (M, H, W, C), optional
         Held-out images whose reconstruction MSE is logged after each epoch.
     augment : keras.Model, optional
@@ -324,22 +422,25 @@ def train_autoencoder(
     checkpoint_path = Path(checkpoint_path)
     if not checkpoint_path.name.endswith(".weights.h5"):
         raise ValueError(f"checkpoint_path must end in .weights.h5, got {checkpoint_path.name!r}")
-    checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-    autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8))
+    strategy = autoencoder.distribute_strategy
+    with strategy.scope():
+        autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8))
     dataset = make_training_dataset(x, y, batch_size, class_batch_size, seed, augment)
     validation = None
     if validation_x is not None:
-        validation = (
-            tf.data.Dataset.from_tensor_slices(validation_x).batch(512).map(_to_float)
+        validation = tf.data.Dataset.range(len(validation_x)).batch(512).map(_row_reader(validation_x))
+    with tempfile.TemporaryDirectory(prefix="deepsmote-") as scratch:
+        if not distribute.is_chief(strategy):
+            # All workers hold the same weights; only the chief's checkpoint is kept.
+            checkpoint_path = Path(scratch) / checkpoint_path.name
+        checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+        keep_best = keras.callbacks.ModelCheckpoint(
+            checkpoint_path, monitor="loss", mode="min", save_best_only=True, save_weights_only=True
         )
-    keep_best = keras.callbacks.ModelCheckpoint(
-        checkpoint_path, monitor="loss", mode="min", save_best_only=True, save_weights_only=True
-    )
-    history = autoencoder.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch(len(x), batch_size),
-                              validation_data=validation,
-                              callbacks=[keep_best, *callbacks], verbose=verbose,
-                              shuffle=False)
-    autoencoder.load_weights(checkpoint_path)
+        history = autoencoder.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch(len(x), batch_size),
+                                  validation_data=validation, callbacks=[keep_best, *callbacks],
+                                  verbose=verbose, shuffle=False)
+        autoencoder.load_weights(checkpoint_path)
     return history
 
 
