@@ -46,3 +46,12 @@ def test_generate_speed_quick():
     output = run_script("bench/generate_speed.py", "--quick")
     assert "latent_smote:" in output
     assert "code to file:" in output
+
+
+@pytest.mark.slow
+def test_stream_memory_prints_a_row_per_mode_and_size():
+    output = run_script("bench/stream_memory.py", "--sizes", "40", "80", "--steps", "1", "--image-size", "32")
+    rows = [line.split() for line in output.splitlines() if line.startswith(("memory ", "stream "))]
+    assert [(row[0], row[1]) for row in rows] == [("memory", "40"), ("stream", "40"), ("memory", "80"),
+                                                  ("stream", "80")]
+    assert all(float(value) > 0 for row in rows for value in row[3:])

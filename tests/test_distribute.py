@@ -107,7 +107,8 @@ def test_mirrored_on_two_devices_matches_one_device(tmp_path, one_device):
     out = tmp_path / "mirrored.npz"
     _finish(_train(out, "mirrored"))
     mirrored = np.load(out)
-    assert int(one_device["replicas"]) == 1 and int(mirrored["replicas"]) == 2
+    assert int(one_device["replicas"]) == 1
+    assert int(mirrored["replicas"]) == 2
     assert len(mirrored["losses"]) == 8
     np.testing.assert_allclose(mirrored["losses"], one_device["losses"], rtol=1e-5)
     for found, expected in zip(_weights(mirrored), _weights(one_device), strict=True):
@@ -139,7 +140,8 @@ def test_two_local_workers_train_like_one_device(tmp_path, one_device):
                 process.communicate()
     assert all("multi-worker: 2 replicas" in output for output in outputs)
     # Only the chief (worker 0) writes.
-    assert (tmp_path / "worker0.npz").exists() and not (tmp_path / "worker1.npz").exists()
+    assert (tmp_path / "worker0.npz").exists()
+    assert not (tmp_path / "worker1.npz").exists()
     chief = np.load(tmp_path / "worker0.npz")
     np.testing.assert_allclose(chief["losses"], one_device["losses"], rtol=1e-5)
     for found, expected in zip(_weights(chief), _weights(one_device), strict=True):

@@ -17,7 +17,8 @@ def rows(start: int, count: int) -> np.ndarray:
 def test_write_rows_joins_sources_in_blocks(tmp_path):
     path = storage.write_rows(tmp_path / "x.npy", [rows(0, 5), rows(5, 4)], rows_per_block=2)
     stored = np.load(path)
-    assert stored.shape == (9, 2, 2, 1) and stored.dtype == np.uint8
+    assert stored.shape == (9, 2, 2, 1)
+    assert stored.dtype == np.uint8
     assert stored[:, 0, 0, 0].tolist() == list(range(9))
 
 

@@ -6,7 +6,7 @@ Three strategies, by name:
     One device: the first GPU if there is one, else the CPU.
 ``"mirrored"``
     :class:`tf.distribute.MirroredStrategy`: every GPU of this machine (or the
-    devices given) holds a copy of the networks and takes an equal share of
+    devices given) has a copy of the networks and takes an equal share of
     each batch; gradients are summed across the copies before each update.
 ``"multi-worker"``
     :class:`tf.distribute.MultiWorkerMirroredStrategy`: the same over several
@@ -114,7 +114,7 @@ def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
     """Return True where this process should write files: always, except on non-chief workers.
 
     In a multi-worker cluster the chief is the task of type ``"chief"``, or worker
-    0 when the cluster has no chief. Every worker holds the same weights after
+    0 when the cluster has no chief. Every worker has the same weights after
     each step, so one copy of each file is enough.
     """
     import tensorflow as tf

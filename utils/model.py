@@ -230,7 +230,7 @@ def decode_codes(decoder: keras.Model, codes: np.ndarray, batch_size: int = 1024
 
     Decoder outputs are clipped to [0, 1] and rounded, so a value of 200/255
     comes back as 200. With ``out``, a ``.npy`` file, the images are written
-    there batch by batch and returned as a read-only memory map, so memory holds
+    there batch by batch and returned as a read-only memory map, so memory contains
     one batch of images at a time.
     """
     codes = np.asarray(codes, np.float32)

@@ -2,10 +2,9 @@
 
 Notebooks 01, 02 and 04 save their images with :func:`write_rows` or
 :func:`write_blocks`, a block of rows at a time, so that writing never needs a
-second copy in memory.
-:func:`open_images` reads them back either into memory or, in *streaming*
-mode, as a read-only memory map: NumPy then reads from disk only the rows a
-batch asks for, and the process keeps no copy of the whole array.
+second copy in memory. :func:`open_images` reads them back either into memory
+or, in *streaming* mode, as a read-only memory map. NumPy then reads from disk
+only the rows a batch uses, and the process keeps no copy of the whole array.
 
 A memory map's pages stay in the operating system's file cache after they are
 read, and tools that report resident memory count those that are mapped. The

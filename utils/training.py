@@ -175,8 +175,8 @@ def _row_reader(x: np.ndarray):
     row_shape = x.shape[1:]
 
     def take(rows: np.ndarray) -> np.ndarray:
-        # Reading in ascending order keeps a memory map's disk access sequential; the loss
-        # is a mean over the batch, so the order inside a batch does not matter.
+        # Ascending reads keep a memory map's disk access sequential. The loss is a mean
+        # over the batch, so the order inside a batch does not matter.
         return x[np.sort(rows)]
 
     def read(rows: tf.Tensor) -> tf.Tensor:
@@ -318,7 +318,7 @@ def _logged(results: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
     """Return metric results in the shape Keras can average across replicas.
 
     Under MultiWorkerMirroredStrategy, Keras 3 averages each logged value across
-    workers along axis 0, which a scalar lacks; a vector of one value works and
+    workers along axis 0, and a scalar has no axis 0. A vector of one value
     averages to a scalar.
     """
     if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
@@ -431,7 +431,7 @@ def train_autoencoder(
         validation = tf.data.Dataset.range(len(validation_x)).batch(512).map(_row_reader(validation_x))
     with tempfile.TemporaryDirectory(prefix="deepsmote-") as scratch:
         if not distribute.is_chief(strategy):
-            # All workers hold the same weights; only the chief's checkpoint is kept.
+            # All workers have the same weights, so only the chief's checkpoint is kept.
             checkpoint_path = Path(scratch) / checkpoint_path.name
         checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
         keep_best = keras.callbacks.ModelCheckpoint(
