@@ -456,7 +456,9 @@ def reconstruction_mse(encoder: keras.Model, decoder: keras.Model, x: np.ndarray
     total, count = 0.0, 0
     for start in range(0, len(x), batch_size):
         batch = x[start:start + batch_size].astype(np.float32) / 255.0
-        reconstructed = decoder.predict_on_batch(encoder.predict_on_batch(batch))
+        # A direct call, because predict_on_batch under a multi-worker strategy returns the
+        # predictions of every worker joined together.
+        reconstructed = decoder(encoder(batch, training=False), training=False)
         total += float(np.sum((np.asarray(reconstructed, dtype=np.float64) - batch) ** 2))
         count += batch.size
     return total / count
