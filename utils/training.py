@@ -277,7 +277,9 @@ class DeepSMOTEAutoencoder(keras.Model):
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras 3 (3.15 here) averages a sample input batch across replicas before the
         # first step, which fails under MultiWorkerMirroredStrategy (keras-team/keras#20585).
-        # The networks are built, so only the optimizer is left, and it needs no data.
+        # Once the networks are built, only the optimizer is left, and it needs no data.
+        if not all(layer.built for layer in self._flatten_layers()):
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
         with self.distribute_strategy.scope():
             self._symbolic_build(iterator=None, data_batch=None)
 
