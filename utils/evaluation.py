@@ -704,7 +704,8 @@ def plot_scores(summary: pd.DataFrame, test_set: str | None = None):
     """Draw bars of mean ACSA, GM and macro F1 per method with the spread over seeds as error bars.
 
     ``summary`` is the output of :func:`summarize_scores`; one panel per test set,
-    or only ``test_set`` when given. Returns the figure.
+    or only ``test_set`` when given. Each bar is labelled with its value, so that
+    a score of 0 is visible too. Returns the figure.
     """
     import matplotlib.pyplot as plt
 
@@ -717,10 +718,12 @@ def plot_scores(summary: pd.DataFrame, test_set: str | None = None):
         width = 0.8 / len(METRICS)
         for offset, metric in enumerate(METRICS):
             errors = part[f"{metric}_std"].fillna(0.0).to_numpy()
-            axis.bar(positions + (offset - 1) * width, part[f"{metric}_mean"], width, yerr=errors, capsize=2,
-                     label=metric.upper().replace("MACRO_F1", "macro F1"))
+            bars = axis.bar(positions + (offset - 1) * width, part[f"{metric}_mean"], width, yerr=errors,
+                            capsize=2, label=metric.upper().replace("MACRO_F1", "macro F1"))
+            axis.bar_label(bars, fmt="%.2f", fontsize=7, rotation=90, padding=3)
         axis.set_xticks(positions, methods, rotation=30, ha="right")
-        axis.set_ylim(0, 1)
+        # Room above a score of 1 for its label.
+        axis.set_ylim(0, 1.15)
         axis.set_title(f"{name} test set")
         axis.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel("score (mean over seeds)")
@@ -732,14 +735,15 @@ def plot_scores(summary: pd.DataFrame, test_set: str | None = None):
 def plot_confusion_matrices(matrices: Mapping[str, np.ndarray], class_names: Sequence[str], title: str = ""):
     """Draw row-normalised confusion matrices side by side, one per method; return the figure.
 
-    Each row is a true class and sums to 1, so the diagonal is the recall of that class.
+    Each row is a true class and sums to 1, so the diagonal is the recall of that
+    class. One colour bar on the right gives the scale, shared by all matrices.
     """
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, len(matrices), figsize=(3.3 * len(matrices), 3.6), squeeze=False)
     for axis, (name, matrix) in zip(axes[0], matrices.items()):
         totals = np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-        axis.imshow(matrix / totals, vmin=0, vmax=1, cmap="Blues")
+        image = axis.imshow(matrix / totals, vmin=0, vmax=1, cmap="Blues")
         axis.set_title(name, fontsize="small")
         ticks = np.arange(len(class_names))
         axis.set_xticks(ticks, class_names, rotation=90, fontsize="x-small")
@@ -749,4 +753,7 @@ def plot_confusion_matrices(matrices: Mapping[str, np.ndarray], class_names: Seq
     if title:
         figure.suptitle(title)
     figure.tight_layout()
+    colorbar = figure.colorbar(image, ax=axes[0].tolist(), fraction=0.015, pad=0.02)
+    colorbar.set_label("share of the true class's test images", fontsize="small")
+    colorbar.ax.tick_params(labelsize="small")
     return figure

@@ -44,6 +44,10 @@ def _show(axis, image: np.ndarray) -> None:
 def plot_class_counts(counts: Mapping[str, Mapping[str, int]], title: str = "Images per class") -> Figure:
     """Draw grouped bars of images per class, one group per class.
 
+    Each bar carries its count, written upright so that the labels of
+    neighbouring bars do not overlap. The legend sits to the right of the axes,
+    clear of the bars.
+
     Parameters
     ----------
     counts : mapping
@@ -56,16 +60,19 @@ def plot_class_counts(counts: Mapping[str, Mapping[str, int]], title: str = "Ima
     class_names = list(next(iter(counts.values())))
     positions = np.arange(len(class_names))
     width = 0.8 / len(series)
-    figure, axis = plt.subplots(figsize=(max(6, 0.7 * len(class_names) + 2), 3.5))
+    group_width = 0.25 * len(series) + 0.2
+    figure, axis = plt.subplots(figsize=(max(6.0, group_width * len(class_names) + 2.0), 3.8))
     for offset, name in enumerate(series):
         values = [counts[name].get(cls, 0) for cls in class_names]
         bars = axis.bar(positions + (offset - (len(series) - 1) / 2) * width, values, width, label=name)
-        axis.bar_label(bars, fontsize=7)
+        axis.bar_label(bars, fontsize=7, padding=2, rotation=90)
+    # Head room above the tallest bar for its label.
+    axis.set_ylim(0, axis.get_ylim()[1] * 1.15)
     axis.set_xticks(positions, class_names, rotation=30, ha="right")
     axis.set_ylabel("images")
     axis.set_title(title)
     if len(series) > 1:
-        axis.legend()
+        axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     figure.tight_layout()
     return figure
 
@@ -73,24 +80,28 @@ def plot_class_counts(counts: Mapping[str, Mapping[str, int]], title: str = "Ima
 def plot_history(history: Mapping[str, Sequence[float]]) -> Figure:
     """Draw the training curves: reconstruction and penalty side by side.
 
+    Both panels show a mean squared error on pixels in [0, 1] on a logarithmic
+    axis, with a legend naming the images each curve is measured on.
+
     Parameters
     ----------
     history : mapping
         Metric name -> value per epoch, as in ``keras.callbacks.History.history``.
     """
-    figure, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     epochs = np.arange(1, len(history["loss"]) + 1)
-    axes[0].plot(epochs, history["reconstruction"], marker="o", label="training")
+    axes[0].plot(epochs, history["reconstruction"], marker="o", label="training (all classes)")
     if "val_reconstruction" in history:
         axes[0].plot(epochs, history["val_reconstruction"], marker="o", label="held-out test")
-    axes[0].set_title("Reconstruction (MSE)")
-    axes[0].legend()
-    axes[1].plot(epochs, history["penalty"], marker="o", color="tab:red")
-    axes[1].set_title("Penalty term (MSE)")
+    axes[0].set_title("Reconstruction term")
+    axes[1].plot(epochs, history["penalty"], marker="o", color="tab:red", label="training (one class per batch)")
+    axes[1].set_title("Penalty term")
     for axis in axes:
         axis.set_xlabel("epoch")
+        axis.set_ylabel("MSE, pixels in [0, 1]")
         axis.set_yscale("log")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.legend(fontsize="small")
     figure.tight_layout()
     return figure
 
@@ -204,7 +215,8 @@ def plot_latent_pca(
     classes_to_show : sequence of int
         Class indices to draw; PCA is fitted on their real codes.
     segments : sequence of (synthetic index, parent_a index, parent_b index)
-        Interpolations to draw as a line from parent_a to parent_b through the synthetic code.
+        Interpolations to draw as a line from parent_a to parent_b through the synthetic code,
+        in the colour of the class of parent_a (black for a class not shown).
     random_state : int
         Seed of the PCA solver.
     """
@@ -212,7 +224,7 @@ def plot_latent_pca(
 
     shown = np.isin(real_labels, classes_to_show)
     pca = PCA(n_components=2, random_state=random_state).fit(real_codes[shown])
-    figure, axis = plt.subplots(figsize=(6.5, 5))
+    figure, axis = plt.subplots(figsize=(8.5, 5))
     colours = plt.get_cmap("tab10")
     for order, label in enumerate(classes_to_show):
         real = pca.transform(real_codes[real_labels == label])
@@ -224,15 +236,21 @@ def plot_latent_pca(
             projected = pca.transform(synthetic)
             axis.scatter(projected[:, 0], projected[:, 1], s=18, marker="x", color=colours(order), alpha=0.4,
                          zorder=2, label=f"{class_names[label]} synthetic")
+    order_of = {label: order for order, label in enumerate(classes_to_show)}
     for synthetic_index, parent_a, parent_b in segments:
         ends = pca.transform(real_codes[[parent_a, parent_b]])
         middle = pca.transform(synthetic_codes[[synthetic_index]])
-        axis.plot(ends[:, 0], ends[:, 1], color="black", linewidth=0.8, zorder=4)
-        axis.scatter(middle[:, 0], middle[:, 1], s=40, facecolors="none", edgecolors="black", zorder=5)
+        # A segment takes the colour of its class, over a wider black line that keeps it visible against the dots.
+        label = real_labels[parent_a]
+        colour = colours(order_of[label]) if label in order_of else "black"
+        axis.plot(ends[:, 0], ends[:, 1], color="black", linewidth=3.0, zorder=4)
+        axis.plot(ends[:, 0], ends[:, 1], color=colour, linewidth=1.6, zorder=4)
+        axis.scatter(middle[:, 0], middle[:, 1], s=60, facecolors="none", edgecolors="black", linewidths=1.2, zorder=5)
     ratio = pca.explained_variance_ratio_
     axis.set_xlabel(f"PC 1 ({ratio[0]:.0%} of the variance)")
     axis.set_ylabel(f"PC 2 ({ratio[1]:.0%} of the variance)")
-    axis.set_title("Latent codes projected on their first two principal components")
-    axis.legend(fontsize=7, markerscale=1.5)
+    axis.set_title("Codes on the first two principal components of the classes shown", fontsize=10)
+    axis.legend(fontsize=9, markerscale=1.8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     return figure
+
