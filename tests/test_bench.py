@@ -22,6 +22,25 @@ def test_train_speed_prints_seconds_per_epoch():
     assert "machine:" in output
 
 
+@pytest.mark.slow
+def test_train_speed_compare_table():
+    output = run_script("bench/train_speed.py", "--compare", "--max-images", "200", "--epochs", "1",
+                        "--settings", "authors_float32", "ours_mixed_bfloat16")
+    assert "machine:" in output
+    rows = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("| ") and cells[0] in ("authors_float32", "ours_mixed_bfloat16"):
+            rows[cells[0]] = [float(cell) for cell in cells[1:]]
+    assert list(rows) == ["authors_float32", "ours_mixed_bfloat16"], output
+    for name, (seconds, images_per_second, mse, ratio) in rows.items():
+        assert seconds > 0, name
+        assert images_per_second > 0, name
+        assert 0 < mse < 1, name
+        assert ratio > 0, name
+    assert rows["authors_float32"][3] == 1.0
+
+
 def test_load_speed_quick():
     output = run_script("bench/load_speed.py", "--quick", "--repeat", "1")
     assert "images/s" in output
