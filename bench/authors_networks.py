@@ -180,7 +180,7 @@ def main() -> None:
     networks = {
         "authors' port": (build_authors_encoder(preset.latent_dim), build_authors_decoder(preset.latent_dim)),
         "paper preset": (model.build_encoder(IMAGE_SHAPE, preset.widths, preset.latent_dim),
-                         model.build_decoder(IMAGE_SHAPE, preset.widths, preset.latent_dim)),
+                         model.build_decoder(IMAGE_SHAPE, preset.decoder_widths, preset.latent_dim)),
     }
     for label, (encoder, decoder) in networks.items():
         print(f"== {label}")

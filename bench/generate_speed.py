@@ -66,7 +66,7 @@ def time_generation(n_images: int) -> None:
     from utils import export, model
 
     preset = model.get_preset("lite", (28, 28, 1))
-    decoder = model.build_decoder((28, 28, 1), preset.widths, preset.latent_dim)
+    decoder = model.build_decoder((28, 28, 1), preset.decoder_widths, preset.latent_dim)
     codes = np.random.default_rng(0).normal(size=(n_images, preset.latent_dim)).astype(np.float32)
     model.decode_codes(decoder, codes[:8])
     started = time.perf_counter()

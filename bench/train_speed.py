@@ -150,7 +150,7 @@ def build_networks(architecture: str, preset) -> tuple:
     if architecture == "authors":
         return build_authors_encoder(preset.latent_dim), build_authors_decoder(preset.latent_dim)
     return (model.build_encoder(IMAGE_SHAPE, preset.widths, preset.latent_dim),
-            model.build_decoder(IMAGE_SHAPE, preset.widths, preset.latent_dim))
+            model.build_decoder(IMAGE_SHAPE, preset.decoder_widths, preset.latent_dim))
 
 
 def seed_everything(seed: int, op_determinism: bool) -> None:
@@ -170,7 +170,7 @@ def describe_setting(setting: Setting, preset, args: argparse.Namespace, n_image
     if setting.architecture == "authors":
         networks = "authors' networks"
     else:
-        networks = f"preset {preset.name} (widths {preset.widths})"
+        networks = f"preset {preset.name} (encoder widths {preset.widths}, decoder widths {preset.decoder_widths})"
     return (f"setting: {networks}, latent {preset.latent_dim}, batch {preset.batch_size}, "
             f"penalty {args.penalty}, {setting.precision}, op determinism {args.op_determinism}, "
             f"jit_compile requested {args.jit_compile}, {n_images} images")

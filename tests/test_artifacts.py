@@ -137,5 +137,5 @@ def test_split_rejects_shared_rows(tmp_path):
 def test_images_from_another_run_rejected(tmp_path):
     _save_small_series(tmp_path, stream=False)
     np.save(tmp_path / "02_prepare_dataset" / "x_train.npy", np.zeros((3, 2, 2, 1), np.uint8))
-    with pytest.raises(artifacts.IncompatibleArtifactError, match=r"x_train.npy holds 3 images but .* 4 labels"):
+    with pytest.raises(artifacts.IncompatibleArtifactError, match=r"x_train.npy contains 3 images, but .* has 4 labels"):
         handoff.load_split(tmp_path)

@@ -86,3 +86,16 @@ def test_flat_gray_image_reconstructs_flat(tmp_path):
     reconstructed = model.decode_codes(decoder, model.encode_images(encoder, x[:4])).astype(np.float32) / 255
     assert reconstructed.max() - reconstructed.min() < 0.05
     assert abs(float(reconstructed.mean()) - 128 / 255) < 0.05
+
+
+def test_decoder_grows_a_quarter_size_grid():
+    decoder = model.build_decoder((28, 28, 1), (64, 32), 8)
+    assert tuple(decoder.get_layer("grid").output.shape[1:]) == (7, 7, 64)
+    assert tuple(decoder.get_layer("deconv_0").output.shape[1:]) == (14, 14, 32)
+    assert tuple(decoder.output.shape[1:]) == (28, 28, 1)
+
+
+def test_presets_give_decoder_widths():
+    assert model.get_preset("lite", (28, 28, 1)).decoder_widths == (64, 32)
+    assert model.get_preset("paper", (28, 28, 1)).decoder_widths == (256, 128)
+    assert model.get_preset("lite", (28, 28, 1), decoder_widths=(8, 4)).decoder_widths == (8, 4)

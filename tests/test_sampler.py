@@ -25,7 +25,7 @@ from utils.sampler import DeepSMOTE, LatentSamplerShortfallWarning
 
 IMAGE_SHAPE = (8, 8, 1)
 SIZES = (20, 8, 4)
-TINY = {"epochs": 1, "widths": (4, 8), "batch_size": 16}
+TINY = {"epochs": 1, "widths": (4, 8), "decoder_widths": (8, 4), "batch_size": 16}
 
 
 def make_images(sizes=SIZES, seed=0, darkest=40, brightest=215):
@@ -166,6 +166,7 @@ def test_fitted_attributes(resampled):
     assert fitted.image_shape_ == IMAGE_SHAPE
     assert fitted.n_features_in_ == 64
     assert fitted.preset_.widths == (4, 8)
+    assert fitted.preset_.decoder_widths == (8, 4)
     assert fitted.encoder_.input_shape == (None, *IMAGE_SHAPE)
     assert fitted.decoder_.output_shape == (None, *IMAGE_SHAPE)
     assert set(fitted.history_) >= {"loss", "reconstruction", "penalty"}

@@ -187,7 +187,8 @@ def _first_update_size(policy):
         # SGD, unlike Adam, moves the weights in proportion to the gradient, so a missing
         # loss scale shows in the update size.
         autoencoder.compile(optimizer=keras.optimizers.SGD(0.1))
-        autoencoder.fit(training.make_training_dataset(x, y, 8, 5, seed=7), epochs=1, steps_per_epoch=2, verbose=0)
+        autoencoder.fit(training.make_training_dataset(x, y, 8, 5, seed=7), epochs=1, steps_per_epoch=2, verbose=0,
+                        shuffle=False)
         return np.mean([np.abs(a - b).mean() for a, b in zip(decoder.get_weights(), before)])
     finally:
         keras.mixed_precision.set_dtype_policy("float32")

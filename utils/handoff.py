@@ -148,7 +148,7 @@ def load_dataset(output_dir: str | Path, stream: bool | None = None) -> dict[str
 def _check_rows(x: np.ndarray, labels: np.ndarray, source: Path) -> None:
     if len(x) != len(labels):
         raise artifacts.IncompatibleArtifactError(
-            f"{source} contains {len(x)} images but its label file {len(labels)} labels: one of them is from "
+            f"{source} contains {len(x)} images, but its label file has {len(labels)} labels: one of them is from "
             f"another run. Rerun {artifacts.notebook_for(source)}."
         )
 

@@ -127,6 +127,9 @@ class DeepSMOTE(BaseOverSampler):
     widths : sequence of int or None, default=None
         Overrides the preset's filters per stride-2 stage, for example ``(8, 16)``.
         Each side of the images must have at least ``2 ** len(widths)`` pixels.
+    decoder_widths : sequence of int or None, default=None
+        Overrides the preset's decoder channels, coarse to fine, for example
+        ``(16, 8)``; see :func:`utils.model.build_decoder`.
     penalty : {"code", "paper", "none"}, default="code"
         Penalty term of the loss; see :mod:`utils.training`.
     penalty_weight : float, default=1.0
@@ -229,6 +232,7 @@ class DeepSMOTE(BaseOverSampler):
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "latent_dim": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "widths": ["array-like", None],
+        "decoder_widths": ["array-like", None],
         "penalty": [StrOptions({"code", "paper", "none"})],
         "penalty_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "image_shape": ["array-like", None],
@@ -250,6 +254,7 @@ class DeepSMOTE(BaseOverSampler):
         learning_rate=None,
         latent_dim=None,
         widths=None,
+        decoder_widths=None,
         penalty="code",
         penalty_weight=1.0,
         image_shape=None,
@@ -267,6 +272,7 @@ class DeepSMOTE(BaseOverSampler):
         self.learning_rate = learning_rate
         self.latent_dim = latent_dim
         self.widths = widths
+        self.decoder_widths = decoder_widths
         self.penalty = penalty
         self.penalty_weight = penalty_weight
         self.image_shape = image_shape
@@ -421,12 +427,14 @@ class DeepSMOTE(BaseOverSampler):
         self.classes_, y_index = np.unique(y, return_inverse=True)
         x_uint8 = _to_uint8(images)
         widths = None if self.widths is None else tuple(int(w) for w in self.widths)
-        preset = get_preset(self.preset, self.image_shape_, widths=widths, latent_dim=self.latent_dim,
+        decoder_widths = None if self.decoder_widths is None else tuple(int(w) for w in self.decoder_widths)
+        preset = get_preset(self.preset, self.image_shape_, widths=widths, decoder_widths=decoder_widths,
+                            latent_dim=self.latent_dim,
                             epochs=self.epochs, batch_size=self.batch_size,
                             learning_rate=self.learning_rate)
         set_seed(seed)
         encoder = build_encoder(self.image_shape_, preset.widths, preset.latent_dim)
-        decoder = build_decoder(self.image_shape_, preset.widths, preset.latent_dim)
+        decoder = build_decoder(self.image_shape_, preset.decoder_widths, preset.latent_dim)
         autoencoder = DeepSMOTEAutoencoder(encoder, decoder, penalty=self.penalty,
                                            penalty_weight=self.penalty_weight, seed=seed)
         logger.info("Training DeepSMOTE on %d images of shape %s for %d epochs (preset %r)",

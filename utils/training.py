@@ -360,7 +360,7 @@ def build_autoencoder(
     sync = distribute.replica_count(strategy) > 1
     with strategy.scope():
         encoder = build_encoder(image_shape, preset.widths, preset.latent_dim, sync_batch_norm=sync)
-        decoder = build_decoder(image_shape, preset.widths, preset.latent_dim, sync_batch_norm=sync)
+        decoder = build_decoder(image_shape, preset.decoder_widths, preset.latent_dim, sync_batch_norm=sync)
         return DeepSMOTEAutoencoder(encoder, decoder, penalty=penalty, penalty_weight=penalty_weight, seed=seed)
 
 
