@@ -119,7 +119,8 @@ def test_mirrored_on_two_devices_matches_one_device(tmp_path, one_device):
 def test_streamed_images_train_like_images_in_memory(tmp_path, one_device):
     out = tmp_path / "streamed.npz"
     _finish(_train(out, "default", "--stream"))
-    np.testing.assert_array_equal(np.load(out)["losses"], one_device["losses"])
+    # The logged losses are running means, whose last bit can differ between processes.
+    np.testing.assert_allclose(np.load(out)["losses"], one_device["losses"], rtol=1e-6)
 
 
 @pytest.mark.slow
