@@ -68,7 +68,7 @@ def test_generate_speed_quick():
 
 
 @pytest.mark.slow
-def test_stream_memory_prints_a_row_per_mode_and_size():
+def test_stream_memory_prints_rows():
     output = run_script("bench/stream_memory.py", "--sizes", "40", "80", "--steps", "1", "--image-size", "32")
     rows = [line.split() for line in output.splitlines() if line.startswith(("memory ", "stream "))]
     assert [(row[0], row[1]) for row in rows] == [("memory", "40"), ("stream", "40"), ("memory", "80"),
