@@ -108,3 +108,11 @@ def test_load_to_disk_leaves_nothing_on_error(folder, tmp_path):
     with pytest.raises(images.ImageFolderError, match="c"):
         images.load_image_folder(folder, image_size=4, dtype="uint8", out=tmp_path / "out" / "x.npy")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_load_to_disk_checks_free_space(folder, tmp_path, monkeypatch):
+    full_disk = images.shutil.disk_usage(tmp_path)._replace(free=100)
+    monkeypatch.setattr(images.shutil, "disk_usage", lambda path: full_disk)
+    with pytest.raises(images.ImageFolderError, match=r"needs about .* MB of disk .* has 0 MB free"):
+        images.load_image_folder(folder, image_size=4, dtype="uint8", out=tmp_path / "out" / "x.npy")
+    assert list((tmp_path / "out").iterdir()) == []
