@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +24,14 @@ SCRIPT = Path(__file__).with_name("distributed_training.py")
 TIMEOUT_S = 300
 
 
+def _start(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start ``command`` with Python, with ``env`` added to the environment."""
+    return subprocess.Popen([sys.executable, *command], env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def _train(out: Path, strategy: str, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    command = [sys.executable, str(SCRIPT), "--strategy", strategy, "--out", str(out), *extra]
-    return subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return _start([str(SCRIPT), "--strategy", strategy, "--out", str(out), *extra], env)
 
 
 def _finish(process: subprocess.Popen) -> str:
@@ -60,6 +65,26 @@ def _free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _run_two_workers(command_of: Callable[[int], list[str]]) -> list[str]:
+    """Run ``command_of(0)`` and ``command_of(1)`` as two workers on loopback ports; return their outputs.
+
+    Both processes are killed if either fails or runs past the time limit.
+    """
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    processes = [
+        _start(command_of(index),
+               env={"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})})
+        for index in range(2)
+    ]
+    try:
+        return [_finish(process) for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
 
 
 # ---------------------------------------------------------------------------
@@ -125,20 +150,8 @@ def test_streamed_images_train_like_images_in_memory(tmp_path, one_device):
 
 @pytest.mark.slow
 def test_two_local_workers_train_like_one_device(tmp_path, one_device):
-    ports = _free_ports(2)
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
-    processes = [
-        _train(tmp_path / f"worker{index}.npz", "multi-worker", "--logical-cpus", "1",
-               env={"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})})
-        for index in range(2)
-    ]
-    try:
-        outputs = [_finish(process) for process in processes]
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+    outputs = _run_two_workers(lambda index: [str(SCRIPT), "--strategy", "multi-worker", "--out",
+                                              str(tmp_path / f"worker{index}.npz"), "--logical-cpus", "1"])
     assert all("multi-worker: 2 replicas" in output for output in outputs)
     # Only the chief (worker 0) writes.
     assert (tmp_path / "worker0.npz").exists()
@@ -153,29 +166,12 @@ def test_two_local_workers_train_like_one_device(tmp_path, one_device):
 def test_series_runs_on_two_local_workers(tmp_path):
     """Two workers run the whole series with --strategy multi-worker and train as one device does."""
     small = ["--max-per-class", "20", "--imbalance", "10", "--epochs", "1", "--seed", "3", "--no-evaluate"]
-    ports = _free_ports(2)
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "utils.run", "--strategy", "multi-worker", "--output-dir",
-             str(tmp_path / f"worker{index}"), *small],
-            env={**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for index in range(2)
-    ]
-    try:
-        for process in processes:
-            _finish(process)
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-    _finish(subprocess.Popen([sys.executable, "-m", "utils.run", "--output-dir", str(tmp_path / "one"), *small],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    _run_two_workers(lambda index: ["-m", "utils.run", "--strategy", "multi-worker", "--output-dir",
+                                    str(tmp_path / f"worker{index}"), *small])
+    _finish(_start(["-m", "utils.run", "--output-dir", str(tmp_path / "one"), *small]))
     histories = [np.loadtxt(tmp_path / name / "03_train_autoencoder" / "history.csv", delimiter=",", skiprows=1)
                  for name in ("worker0", "worker1", "one")]
     np.testing.assert_array_equal(histories[0], histories[1])
-    # Synchronised batch norm computes the variance in another way than one device; over a
-    # whole run the epoch means then differ by up to 0.2 %.
+    # Synchronised batch norm computes the variance in another way than one device does.
+    # Over a whole run, the epoch means then differed by up to 0.2 %.
     np.testing.assert_allclose(histories[0], histories[2], rtol=1e-2)
