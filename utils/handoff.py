@@ -80,13 +80,13 @@ class Split:
 def save_dataset(output_dir: str | Path, x: np.ndarray | Sequence[np.ndarray], y: np.ndarray,
                  file_paths: list[str], subset: list[str], class_names: list[str], info: dict[str, Any],
                  stream: bool = False) -> Path:
-    """Save the loaded images of notebook 01; return the label file.
+    """Save the loaded images of notebook 01 and return the label file.
 
     Parameters
     ----------
     x : ndarray of uint8, shape (N, H, W, C), or a sequence of them
-        The images; several arrays (one per subset) are joined in order.
-        Memory maps are copied block by block.
+        The images. Several arrays (one per subset) are joined in order, and
+        memory maps are copied block by block.
     stream : bool
         Recorded for the later notebooks: read the images from disk as needed.
     """
@@ -120,15 +120,20 @@ def remove_scratch(output_dir: str | Path) -> None:
 
 def is_streaming(output_dir: str | Path) -> bool:
     """Return True if notebook 01 chose streaming mode (``STREAM``) for ``output_dir``."""
-    return _stream_setting(output_dir, None)
+    return _stream_setting(_dataset_record(output_dir), None)
 
 
-def _stream_setting(output_dir: str | Path, stream: bool | None) -> bool:
-    """Return ``stream``, or when None the choice recorded by notebook 01 (False without its record)."""
+def _dataset_record(output_dir: str | Path) -> dict[str, Any]:
+    """Return notebook 01's ``dataset.json``, or an empty dict when it is missing."""
+    path = step_dir(output_dir, 1) / "dataset.json"
+    return artifacts.load_json(path) if path.exists() else {}
+
+
+def _stream_setting(record: dict[str, Any], stream: bool | None) -> bool:
+    """Return ``stream``, or when None the choice in notebook 01's ``record`` (False without one)."""
     if stream is not None:
         return bool(stream)
-    record = step_dir(output_dir, 1) / "dataset.json"
-    return bool(record.exists() and artifacts.load_json(record).get("stream", False))
+    return bool(record.get("stream", False))
 
 
 def load_dataset(output_dir: str | Path, stream: bool | None = None) -> dict[str, Any]:
@@ -139,7 +144,7 @@ def load_dataset(output_dir: str | Path, stream: bool | None = None) -> dict[str
     folder = step_dir(output_dir, 1)
     info = artifacts.load_json(folder / "dataset.json")
     arrays = artifacts.load_arrays(folder / "dataset.npz", ["y", "file_paths", "subset"])
-    x = storage.open_images(folder / "images.npy", stream=_stream_setting(output_dir, stream))
+    x = storage.open_images(folder / "images.npy", stream=_stream_setting(info, stream))
     artifacts.check_image_shape(info["image_shape"], x.shape[1:], folder / "images.npy")
     _check_rows(x, arrays["y"], folder / "images.npy")
     return {"x": x, **arrays, "info": info, "class_names": info["class_names"]}
@@ -189,11 +194,10 @@ def load_split(output_dir: str | Path, stream: bool | None = None) -> Split:
     folder = step_dir(output_dir, 2)
     info = artifacts.load_json(folder / "split.json")
     arrays = artifacts.load_arrays(folder / "split.npz", ["y_train", "train_paths", "y_test", "test_paths"])
-    dataset_info = step_dir(output_dir, 1) / "dataset.json"
-    if dataset_info.exists():
-        artifacts.check_same_classes(artifacts.load_json(dataset_info)["class_names"], info["class_names"],
-                                     folder / "split.json")
-    stream = _stream_setting(output_dir, stream)
+    record = _dataset_record(output_dir)
+    if record:
+        artifacts.check_same_classes(record["class_names"], info["class_names"], folder / "split.json")
+    stream = _stream_setting(record, stream)
     for part in ("train", "test"):
         path = folder / f"x_{part}.npy"
         arrays[f"x_{part}"] = storage.open_images(path, stream=stream)
@@ -261,7 +265,7 @@ def load_synthetic(output_dir: str | Path, split: Split, stream: bool | None = N
     artifacts.check_same_classes(split.class_names, info["class_names"], folder / "synthetic.json")
     arrays = artifacts.load_arrays(folder / "synthetic.npz", ["y", "parent_a", "parent_b", "weight"])
     path = synthetic_images_path(output_dir)
-    arrays["x"] = storage.open_images(path, stream=_stream_setting(output_dir, stream))
+    arrays["x"] = storage.open_images(path, stream=_stream_setting(_dataset_record(output_dir), stream))
     artifacts.check_image_shape(split.image_shape, arrays["x"].shape[1:], path)
     _check_rows(arrays["x"], arrays["y"], path)
     if len(arrays["parent_a"]) and int(arrays["parent_a"].max()) >= len(split.x_train):
