@@ -8,9 +8,9 @@ every image with :func:`utils.model.encode_images`. The images are opened with
 :func:`utils.storage.open_images`, whole (``memory``) or as a memory map
 (``stream``).
 
-``own`` is resident memory not backed by a file (RSS minus shared pages: the
-process's own arrays and TensorFlow's buffers); ``rss`` also counts the pages
-of the memory-mapped image file that are resident. The system drops those file
+``own`` is resident memory not backed by a file: RSS minus shared pages, that
+is the process's own arrays and TensorFlow's buffers. ``rss`` also counts the
+pages of the memory-mapped image file that are resident. The system drops those file
 pages when memory runs short, so ``own`` is what grows into an out-of-memory
 error. The child prints ``own`` after training and after encoding; the parent
 samples the child every 0.05 s for the peaks, which include short-lived

@@ -7,7 +7,7 @@ Three strategies, by name:
 ``"mirrored"``
     :class:`tf.distribute.MirroredStrategy`: every GPU of this machine (or the
     devices given) has a copy of the networks and takes an equal share of
-    each batch; gradients are summed across the copies before each update.
+    each batch. The gradients are summed across the copies before each update.
 ``"multi-worker"``
     :class:`tf.distribute.MultiWorkerMirroredStrategy`: the same over several
     processes or machines. Each worker runs the same program with the

@@ -118,12 +118,12 @@ def _take(sources: Sequence[np.ndarray], offsets: np.ndarray, rows: np.ndarray) 
     """Return rows ``rows`` of the joined ``sources``, reading each source in ascending row order."""
     out = np.empty((len(rows), *sources[0].shape[1:]), sources[0].dtype)
     part = np.searchsorted(offsets, rows, side="right") - 1
-    for which in np.unique(part):
-        chosen = np.flatnonzero(part == which)
-        local = rows[chosen] - offsets[which]
+    for source_index in np.unique(part):
+        chosen = np.flatnonzero(part == source_index)
+        local = rows[chosen] - offsets[source_index]
         # Ascending reads keep a memory map's disk access sequential.
         order = np.argsort(local, kind="stable")
-        out[chosen[order]] = sources[which][local[order]]
+        out[chosen[order]] = sources[source_index][local[order]]
     return out
 
 
